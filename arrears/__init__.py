@@ -1,0 +1,1 @@
+"""Late fees, reminders and disconnection steps (arrears issue)."""

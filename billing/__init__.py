@@ -1,0 +1,1 @@
+"""Tariffs, billing periods, the bill run and invoices (billing issue)."""

@@ -1,0 +1,1 @@
+"""Meter registry and meter readings (next issue)."""

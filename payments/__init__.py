@@ -1,0 +1,1 @@
+"""Payments: online (Midtrans) and at the cashier desk (payments issues)."""

@@ -1,0 +1,15 @@
+"""The Celery app. The beat schedule lives here, in code, so that it is reviewed like code."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pdam.settings")
+
+app = Celery("pdam")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+# Periodic jobs (bill run, late fees, reminders, payment reconciliation) join this schedule
+# as the issues that own them land.
+app.conf.beat_schedule = {}

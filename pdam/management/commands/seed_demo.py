@@ -1,0 +1,76 @@
+"""Build the demo utility: every app seeds its own part, left to right along the app direction."""
+
+import time
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from customers.demo import seed_registry
+from customers.models import Customer, CustomerStatus
+from pdam.roles import Role, roles_sync, user_create
+
+DEMO_PASSWORD = "pdam-demo-2026"  # noqa: S105 - documented demo logins, never production
+
+DEMO_USERS = [
+    ("admin", Role.ADMIN, "Admin", "Sistem"),
+    ("supervisor", Role.SUPERVISOR, "Rahmawati", "Supervisor"),
+    ("manager", Role.MANAGER, "Hendra", "Manajer"),
+    ("kasir", Role.CASHIER, "Nurul", "Kasir"),
+    ("cs", Role.CS, "Dewi", "Pelayanan"),
+    ("pelanggan", Role.CUSTOMER, "Budi", "Santoso"),
+    ("pelanggan2", Role.CUSTOMER, "Siti", "Rahmah"),
+]
+
+
+class Command(BaseCommand):
+    help = "Create a believable fictional utility: zones, routes, tariff classes, customers, users."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--customers", type=int, default=300, help="How many customers (default 300).")
+        parser.add_argument("--seed", type=int, default=2026, help="Random seed, for repeatable data.")
+        parser.add_argument("--quiet", action="store_true", help="Print only key=value figures.")
+
+    def handle(self, *args, customers: int, seed: int, quiet: bool, **options) -> None:
+        if customers < 1:
+            self.stderr.write("--customers must be at least 1")
+            raise SystemExit(2)
+        roles_sync()
+        started = time.perf_counter()
+        created = seed_registry(customers=customers, seed=seed)
+        seconds = time.perf_counter() - started
+        if created:
+            self.stdout.write(f"seed_customers={created}")
+            self.stdout.write(f"seed_seconds={seconds:.1f}")
+        elif not quiet:
+            self.stdout.write("The registry already has customers; left as it is.")
+        self._users()
+        if not quiet:
+            self._print_logins()
+
+    @transaction.atomic
+    def _users(self) -> None:
+        users = get_user_model().objects
+        for username, role, first, last in DEMO_USERS:
+            if users.filter(username=username).exists():
+                continue
+            user = user_create(
+                username=username,
+                password=DEMO_PASSWORD,
+                role=role,
+                first_name=first,
+                last_name=last,
+                email=f"{username}@demo.pdam.example",
+            )
+            if role is Role.CUSTOMER:
+                # Budi holds two connections (his house and his shop); Siti holds one.
+                count = 2 if username == "pelanggan" else 1
+                free = Customer.objects.filter(user=None, status=CustomerStatus.ACTIVE).order_by("number")
+                ids = list(free.values_list("id", flat=True)[:count])
+                Customer.objects.filter(id__in=ids).update(user=user)
+
+    def _print_logins(self) -> None:
+        self.stdout.write("")
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for username, role, _first, _last in DEMO_USERS:
+            self.stdout.write(f"  {username:<12} {role.label}")

@@ -1,0 +1,103 @@
+"""Roles are Django groups; what each role may do is the set of permissions below.
+
+Views check permissions (``user.has_perm``), never group names, so a role's reach is read here
+in one place. Later issues add their permissions to these sets.
+"""
+
+from django.contrib.auth.models import Group, Permission
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    # Order matters: a user in several groups takes the first role listed here.
+    ADMIN = "admin", _("Administrator")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    MANAGER = "manager", _("Manager")
+    CASHIER = "cashier", _("Cashier")
+    CS = "cs", _("Customer service")
+    CUSTOMER = "customer", _("Customer")
+
+
+_CS = {
+    "customers.view_customer",
+    "customers.add_customer",
+    "customers.change_customer",
+    "customers.change_customer_status",
+}
+
+ROLE_PERMISSIONS: dict[Role, set[str]] = {
+    Role.CUSTOMER: set(),
+    Role.CS: _CS,
+    Role.CASHIER: {"customers.view_customer"},
+    Role.MANAGER: {"customers.view_customer", "customers.view_registry_report"},
+    Role.SUPERVISOR: _CS | {"customers.view_registry_report"},
+    Role.ADMIN: set(),  # every permission, see roles_sync
+}
+
+# Where each role lands after login (URL names).
+ROLE_HOME: dict[Role, str] = {
+    Role.ADMIN: "admin:index",
+    Role.SUPERVISOR: "customers:overview",
+    Role.MANAGER: "customers:overview",
+    Role.CASHIER: "customers:search",
+    Role.CS: "customers:search",
+    Role.CUSTOMER: "customers:my_connections",
+}
+
+STAFF_ROLES = {Role.ADMIN, Role.SUPERVISOR, Role.MANAGER, Role.CASHIER, Role.CS}
+
+
+def user_role(user) -> Role | None:
+    """The user's role: the first of `Role` among their groups; superusers are admins."""
+    if user is None or not user.is_authenticated:
+        return None
+    if user.is_superuser:
+        return Role.ADMIN
+    cached = getattr(user, "_pdam_role", False)
+    if cached is not False:
+        return cached
+    names = set(user.groups.values_list("name", flat=True))
+    role = next((r for r in Role if r.value in names), None)
+    user._pdam_role = role
+    return role
+
+
+def _permissions(codes: set[str]) -> list[Permission]:
+    query = Q(pk__in=[])
+    for code in codes:
+        app_label, codename = code.split(".", 1)
+        query |= Q(content_type__app_label=app_label, codename=codename)
+    found = list(Permission.objects.filter(query))
+    missing = codes - {f"{p.content_type.app_label}.{p.codename}" for p in found}
+    if missing:
+        raise LookupError(f"Unknown permissions in ROLE_PERMISSIONS: {sorted(missing)}")
+    return found
+
+
+def roles_sync() -> None:
+    """Create one group per role and give it exactly the permissions of `ROLE_PERMISSIONS`."""
+    for role in Role:
+        group, _created = Group.objects.get_or_create(name=role.value)
+        if role is Role.ADMIN:
+            group.permissions.set(Permission.objects.all())
+        else:
+            group.permissions.set(_permissions(ROLE_PERMISSIONS[role]))
+
+
+def roles_sync_after_migrate(sender, using="default", **kwargs) -> None:
+    if using != "default":
+        return
+    roles_sync()
+
+
+def user_create(*, username: str, password: str, role: Role, **fields):
+    """Create a login with exactly one role. Only admins get into Django's admin site."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.create_user(
+        username=username, password=password, is_staff=role is Role.ADMIN, **fields
+    )
+    user.groups.add(Group.objects.get(name=role.value))
+    return user

@@ -1,0 +1,18 @@
+from django import template
+
+from pdam.money import format_rupiah
+from pdam.roles import user_role
+
+register = template.Library()
+
+
+@register.filter
+def rupiah(amount: int | None) -> str:
+    """``{{ invoice.total|rupiah }}`` → ``Rp 1.234.567``. The one place money is formatted."""
+    return format_rupiah(amount)
+
+
+@register.simple_tag
+def role_of(user) -> str:
+    role = user_role(user)
+    return role.value if role else ""

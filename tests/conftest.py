@@ -1,0 +1,86 @@
+"""Personas and shared fixtures. Every persona is a real user in its role's group."""
+
+import pytest
+from django.test import Client
+
+from pdam.roles import Role, user_create
+from tests.customers.factories import CustomerFactory
+
+PASSWORD = "a-Long-test-passw0rd"
+
+
+@pytest.fixture(autouse=True)
+def _fast_test_settings(settings):
+    # Real password hashing costs ~0.2 s a user; the personas do not need it to be slow.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # Hashed static names need `collectstatic`; tests render templates without it.
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+
+
+def _user(username: str, role: Role):
+    return user_create(username=username, password=PASSWORD, role=role, email=f"{username}@example.test")
+
+
+@pytest.fixture
+def customer_user(db):
+    return _user("budi", Role.CUSTOMER)
+
+
+@pytest.fixture
+def other_customer_user(db):
+    return _user("siti", Role.CUSTOMER)
+
+
+@pytest.fixture
+def cs_user(db):
+    return _user("dewi_cs", Role.CS)
+
+
+@pytest.fixture
+def cashier_user(db):
+    return _user("nurul_kasir", Role.CASHIER)
+
+
+@pytest.fixture
+def manager_user(db):
+    return _user("hendra_manajer", Role.MANAGER)
+
+
+@pytest.fixture
+def supervisor_user(db):
+    return _user("rahma_supervisor", Role.SUPERVISOR)
+
+
+@pytest.fixture
+def admin_user(db):
+    return _user("admin_sistem", Role.ADMIN)
+
+
+@pytest.fixture
+def customer(customer_user):
+    """The customer persona's own connection."""
+    return CustomerFactory(user=customer_user, name="Budi Santoso")
+
+
+@pytest.fixture
+def other_customer(other_customer_user):
+    return CustomerFactory(user=other_customer_user, name="Siti Rahmah")
+
+
+PERSONAS = ["anonymous", "customer", "other_customer", "cs", "cashier", "manager", "supervisor", "admin"]
+
+
+@pytest.fixture
+def persona_client(request, db):
+    """``persona_client("cs")`` → a test client logged in as that persona (or anonymous)."""
+
+    def make(persona: str) -> Client:
+        client = Client()
+        if persona != "anonymous":
+            client.force_login(request.getfixturevalue(f"{persona}_user"))
+        return client
+
+    return make

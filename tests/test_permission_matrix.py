@@ -1,0 +1,91 @@
+"""Every URL × every persona: allowed (200), sent to login, or refused (403).
+
+`test_matrix_covers_every_url` fails when a URL is added without joining this matrix.
+"""
+
+import pytest
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from tests.conftest import PERSONAS
+
+OK, LOGIN, DENIED = 200, "login", 403
+
+EVERYONE = dict.fromkeys(PERSONAS, OK)
+LOGGED_IN = {**EVERYONE, "anonymous": LOGIN}
+STAFF = {
+    "anonymous": LOGIN,
+    "customer": DENIED,
+    "other_customer": DENIED,
+    "cs": OK,
+    "cashier": OK,
+    "manager": OK,
+    "supervisor": OK,
+    "admin": OK,
+}
+REGISTRY_EDITORS = {**STAFF, "cashier": DENIED, "manager": DENIED}
+REPORT_READERS = {**STAFF, "cs": DENIED, "cashier": DENIED}
+ADMINS = {**dict.fromkeys(PERSONAS, DENIED), "anonymous": LOGIN, "admin": OK}
+
+# url name → (method, kwargs from the fixtures, expected outcome per persona)
+MATRIX = {
+    "home": ("get", {}, EVERYONE),
+    "healthz": ("get", {}, EVERYONE),
+    "dashboard": ("get", {}, LOGGED_IN),
+    "login": ("get", {}, EVERYONE),
+    "logout": ("post", {}, {**dict.fromkeys(PERSONAS, LOGIN)}),
+    "password_change": ("get", {}, LOGGED_IN),
+    "password_change_done": ("get", {}, LOGGED_IN),
+    "set_language": ("post", {}, EVERYONE),
+    "customers:search": ("get", {}, STAFF),
+    "customers:create": ("get", {}, REGISTRY_EDITORS),
+    "customers:overview": ("get", {}, REPORT_READERS),
+    "customers:my_connections": ("get", {}, LOGGED_IN),
+    "customers:detail": ("get", {"number": "customer"}, STAFF),
+    "customers:edit": ("get", {"number": "customer"}, REGISTRY_EDITORS),
+    "customers:status": ("get", {"number": "customer"}, REGISTRY_EDITORS),
+    "admin:index": ("get", {}, ADMINS),
+}
+
+
+def _named_urls(patterns, namespace: str = "") -> set[str]:
+    names = set()
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            if pattern.namespace == "admin":
+                continue  # Django's admin: its entry point is in the matrix, the rest is Django's.
+            inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+            names |= _named_urls(pattern.url_patterns, inner)
+        elif isinstance(pattern, URLPattern) and pattern.name:
+            names.add(namespace + pattern.name)
+    return names
+
+
+def test_matrix_covers_every_url():
+    assert _named_urls(get_resolver().url_patterns) | {"admin:index"} == set(MATRIX)
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+@pytest.mark.parametrize("url_name", list(MATRIX))
+def test_access(url_name, persona, persona_client, customer, other_customer):
+    method, kwargs, expected = MATRIX[url_name]
+    values = {"customer": customer.number}
+    url = reverse(url_name, kwargs={k: values[v] for k, v in kwargs.items()})
+    client = persona_client(persona)
+    data = {"language": "en", "next": "/"} if url_name == "set_language" else {}
+    response = getattr(client, method)(url, data, follow=True)
+    outcome = expected[persona]
+    if outcome == LOGIN:
+        assert response.status_code == 200
+        assert response.request["PATH_INFO"] == reverse("login"), response.redirect_chain
+    elif outcome == DENIED:
+        assert response.status_code == 403
+    else:
+        assert response.status_code == 200
+        if url_name not in ("login", "logout"):
+            assert response.request["PATH_INFO"] != reverse("login"), response.redirect_chain
+
+
+def test_customer_sees_only_own_connections(persona_client, customer, other_customer):
+    response = persona_client("customer").get(reverse("customers:my_connections"))
+    assert customer.number in response.content.decode()
+    assert other_customer.number not in response.content.decode()

@@ -87,3 +87,8 @@ def test_indonesian_by_default_and_english_on_request(client):
     page = client.get("/").content.decode()
     assert 'lang="en"' in page
     assert "Log in" in page
+
+
+def test_browser_language_does_not_override_indonesian(client):
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9").content.decode()
+    assert 'lang="id"' in page

@@ -10,6 +10,12 @@ import time
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
+from django.utils.module_loading import import_string
+
+# Each benchmark takes `emit(name, value)`; later issues append theirs, in app order.
+BENCHMARKS = [
+    "customers.bench.bench_search",
+]
 
 
 class Command(BaseCommand):
@@ -37,6 +43,12 @@ class Command(BaseCommand):
             started = time.perf_counter()
             call_command("seed_demo", customers=customers, quiet=True, stdout=self.stdout)
             self.stdout.write(f"seed_total_seconds={time.perf_counter() - started:.1f}")
+            for path in BENCHMARKS:
+                import_string(path)(emit=self._emit)
         finally:
             if not keep:
                 creation.destroy_test_db(old_name, verbosity=0)
+
+    def _emit(self, name: str, value) -> None:
+        self.stdout.write(f"{name}={value}")
+        self.stdout.flush()

@@ -5,6 +5,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from customers import selectors, services
+from customers.extensions import customer_sections
 from customers.forms import CustomerEditForm, CustomerForm, CustomerSearchForm, StatusChangeForm
 from customers.models import Customer
 from pdam.access import login_required, permission_required
@@ -64,6 +65,7 @@ def customer_detail(request: HttpRequest, number: str) -> HttpResponse:
             "customer": customer,
             "status_changes": customer.status_changes.select_related("changed_by")[:50],
             "history": selectors.customer_history(customer=customer),
+            "sections": customer_sections(request, customer),
         },
     )
 

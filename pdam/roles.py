@@ -25,14 +25,21 @@ _CS = {
     "customers.add_customer",
     "customers.change_customer",
     "customers.change_customer_status",
+    "meters.view_meter",
+    "meters.add_meter",
+    "meters.change_meter",
+    "meters.view_reading",
+    "meters.add_reading",
+    "meters.import_readings",
 }
+_READINGS_VIEW = {"meters.view_meter", "meters.view_reading"}
 
 ROLE_PERMISSIONS: dict[Role, set[str]] = {
     Role.CUSTOMER: set(),
     Role.CS: _CS,
     Role.CASHIER: {"customers.view_customer"},
-    Role.MANAGER: {"customers.view_customer", "customers.view_registry_report"},
-    Role.SUPERVISOR: _CS | {"customers.view_registry_report"},
+    Role.MANAGER: {"customers.view_customer", "customers.view_registry_report"} | _READINGS_VIEW,
+    Role.SUPERVISOR: _CS | {"customers.view_registry_report", "meters.verify_reading"},
     Role.ADMIN: set(),  # every permission, see roles_sync
 }
 

@@ -163,6 +163,13 @@ UTILITY_PHONE = env.str("UTILITY_PHONE", default="(0411) 555-0100")
 UTILITY_EMAIL = env.str("UTILITY_EMAIL", default="layanan@tirtasejahtera.example")
 UTILITY_LOGO = env.str("UTILITY_LOGO", default="pdam/logo.svg")  # a path under static/
 
+# Meter readings: usage this far from the last three actual months is held for verification;
+# with no history an estimate falls back to this many m3.
+READING_HIGH_FACTOR = env.float("READING_HIGH_FACTOR", default=2.0)
+READING_LOW_FACTOR = env.float("READING_LOW_FACTOR", default=0.5)
+READING_FALLBACK_ESTIMATE_M3 = env.int("READING_FALLBACK_ESTIMATE_M3", default=10)
+READING_PHOTO_MAX_BYTES = env.int("READING_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
+
 # Celery: without a broker, tasks run eagerly in-process (the quick start).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL

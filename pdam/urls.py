@@ -33,6 +33,7 @@ urlpatterns = [
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("customers/", include("customers.urls")),
+    path("meters/", include("meters.urls")),
     path("admin/login/", views.admin_login),
     path("admin/", admin.site.urls),
 ]

@@ -84,3 +84,45 @@ def persona_client(request, db):
         return client
 
     return make
+
+
+PNG_1PX = bytes.fromhex(
+    "89504e470d0a1a0a0000000d4948445200000001000000010802000000907753de0000000c49444154"
+    "789c63606060000000040001f61738550000000049454e44ae426082"
+)
+
+
+@pytest.fixture
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path / "media"
+    return settings.MEDIA_ROOT
+
+
+@pytest.fixture
+def reading_with_photo(customer, media_root):
+    """A reading of the customer persona's meter for last month, with a photo."""
+    import datetime
+
+    from django.core.files.base import ContentFile
+    from django.utils import timezone
+
+    from meters.models import Meter, Period, Reading, ReadingMethod
+
+    meter = Meter.objects.create(
+        customer=customer, serial_number=f"T-{customer.number}", installed_on=datetime.date(2015, 3, 1)
+    )
+    month = timezone.localdate().replace(day=1) - datetime.timedelta(days=1)
+    period = Period.objects.create(month=month.replace(day=1))
+    reading = Reading(
+        customer=customer,
+        period=period,
+        meter=meter,
+        stand=25,
+        previous_stand=0,
+        usage_m3=25,
+        read_on=month,
+        method=ReadingMethod.FIELD,
+    )
+    reading.photo.save("meter.png", ContentFile(PNG_1PX), save=False)
+    reading.save()
+    return reading

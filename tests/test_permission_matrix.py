@@ -24,6 +24,9 @@ STAFF = {
 }
 REGISTRY_EDITORS = {**STAFF, "cashier": DENIED, "manager": DENIED}
 REPORT_READERS = {**STAFF, "cs": DENIED, "cashier": DENIED}
+READING_ENTRY = REGISTRY_EDITORS
+READING_VIEWERS = {**STAFF, "cashier": DENIED}
+VERIFIERS = {**dict.fromkeys(PERSONAS, DENIED), "anonymous": LOGIN, "supervisor": OK, "admin": OK}
 ADMINS = {**dict.fromkeys(PERSONAS, DENIED), "anonymous": LOGIN, "admin": OK}
 
 # url name → (method, kwargs from the fixtures, expected outcome per persona)
@@ -43,6 +46,18 @@ MATRIX = {
     "customers:detail": ("get", {"number": "customer"}, STAFF),
     "customers:edit": ("get", {"number": "customer"}, REGISTRY_EDITORS),
     "customers:status": ("get", {"number": "customer"}, REGISTRY_EDITORS),
+    "meters:route_entry": ("get", {}, READING_ENTRY),
+    "meters:route_entry_save": (
+        "post",
+        {"route": "route", "month": "month", "number": "customer"},
+        READING_ENTRY,
+    ),
+    "meters:reading_single": ("get", {"number": "customer"}, READING_ENTRY),
+    "meters:meter_install": ("get", {"number": "customer"}, READING_ENTRY),
+    "meters:meter_replace": ("get", {"number": "customer"}, READING_ENTRY),
+    "meters:reading_photo": ("get", {"pk": "reading"}, READING_VIEWERS),
+    "meters:verify_queue": ("get", {}, VERIFIERS),
+    "meters:verify_detail": ("get", {"pk": "reading"}, VERIFIERS),
     "admin:index": ("get", {}, ADMINS),
 }
 
@@ -66,9 +81,14 @@ def test_matrix_covers_every_url():
 
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("url_name", list(MATRIX))
-def test_access(url_name, persona, persona_client, customer, other_customer):
+def test_access(url_name, persona, persona_client, customer, other_customer, reading_with_photo):
     method, kwargs, expected = MATRIX[url_name]
-    values = {"customer": customer.number}
+    values = {
+        "customer": customer.number,
+        "route": customer.route_id,
+        "month": reading_with_photo.period.month.strftime("%Y-%m"),
+        "reading": reading_with_photo.pk,
+    }
     url = reverse(url_name, kwargs={k: values[v] for k, v in kwargs.items()})
     client = persona_client(persona)
     data = {"language": "en", "next": "/"} if url_name == "set_language" else {}

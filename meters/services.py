@@ -1,0 +1,338 @@
+"""Writes for meters and readings. Each owns its transaction, locks the customer's row while it
+decides, and keeps who, when, old value, new value and why in the audit trail."""
+
+import datetime
+
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import UploadedFile
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from customers.models import Customer, CustomerStatus
+from meters.models import Meter, Period, PeriodState, Reading, ReadingMethod, ReadingStatus
+from meters.rules import StandRefused, evaluate_reading
+from meters.selectors import month_add, reading_facts_for, thresholds
+from pdam.audit import audit_record
+
+
+def period_get_or_open(*, month: datetime.date) -> Period:
+    """The period of a month; a month nobody has used yet opens for readings."""
+    month = month.replace(day=1)
+    period, _created = Period.objects.get_or_create(month=month)
+    return period
+
+
+def period_set_state(*, actor, period: Period, state: str) -> Period:
+    """Move a period along open → billing → billed (the bill run calls this)."""
+    order = [PeriodState.OPEN, PeriodState.BILLING, PeriodState.BILLED]
+    with transaction.atomic():
+        locked = Period.objects.select_for_update().get(pk=period.pk)
+        if order.index(state) < order.index(locked.state):
+            raise ValidationError(_("A billed period cannot be reopened; correct its bills instead."))
+        if state != locked.state:
+            audit_record(
+                actor=actor, action="period.state", obj=locked, changes={"state": [locked.state, state]}
+            )
+            locked.state = state
+            locked.save(update_fields=["state"])
+    return locked
+
+
+def meter_install(
+    *,
+    actor,
+    customer: Customer,
+    serial_number: str,
+    installed_on: datetime.date,
+    size: str,
+    digits: int = 5,
+    brand: str = "",
+    initial_stand: int = 0,
+    reason: str = "",
+) -> Meter:
+    """Install a meter at a connection that has none."""
+    with transaction.atomic():
+        Customer.objects.select_for_update().filter(pk=customer.pk).first()
+        if Meter.objects.filter(customer=customer, removed_on__isnull=True).exists():
+            raise ValidationError(_("This connection already has a meter; replace it instead."))
+        meter = Meter(
+            customer=customer,
+            serial_number=serial_number.strip().upper(),
+            brand=brand.strip(),
+            size=size,
+            digits=digits,
+            installed_on=installed_on,
+            initial_stand=initial_stand,
+        )
+        meter.full_clean()
+        if initial_stand > meter.max_stand:
+            raise ValidationError({"initial_stand": _("The stand is beyond this meter's register.")})
+        meter.save()
+        audit_record(
+            actor=actor,
+            action="meter.install",
+            obj=customer,
+            changes={"meter": [None, meter.serial_number], "initial_stand": [None, initial_stand]},
+            reason=reason or _("Meter installed"),
+        )
+    return meter
+
+
+def meter_replace(
+    *,
+    actor,
+    customer: Customer,
+    replaced_on: datetime.date,
+    final_stand: int,
+    serial_number: str,
+    size: str,
+    reason: str,
+    digits: int = 5,
+    brand: str = "",
+    initial_stand: int = 0,
+) -> Meter:
+    """Replace a connection's meter: the old one's final stand and the new one's initial stand.
+
+    The next reading's usage is the sum over both meters (see `reading_facts_for`).
+    """
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the meter is replaced.")})
+    if replaced_on > timezone.localdate():
+        raise ValidationError({"replaced_on": _("The date cannot be in the future.")})
+    with transaction.atomic():
+        Customer.objects.select_for_update().filter(pk=customer.pk).first()
+        old = Meter.objects.filter(customer=customer, removed_on__isnull=True).first()
+        if old is None:
+            raise ValidationError(_("This connection has no meter to replace."))
+        if replaced_on < old.installed_on:
+            raise ValidationError({"replaced_on": _("The old meter was installed after that date.")})
+        period = period_get_or_open(month=replaced_on)
+        facts = reading_facts_for(customer_ids=[customer.pk], period=period)[customer.pk].facts
+        last = facts.previous_stand if facts else old.initial_stand
+        if final_stand < last or final_stand > old.max_stand:
+            raise ValidationError(
+                {
+                    "final_stand": _("The old meter's final stand must be between %(low)s and %(high)s.")
+                    % {"low": last, "high": old.max_stand}
+                }
+            )
+        old.removed_on = replaced_on
+        old.final_stand = final_stand
+        old.save(update_fields=["removed_on", "final_stand"])
+        new = Meter(
+            customer=customer,
+            serial_number=serial_number.strip().upper(),
+            brand=brand.strip(),
+            size=size,
+            digits=digits,
+            installed_on=replaced_on,
+            initial_stand=initial_stand,
+        )
+        new.full_clean()
+        if initial_stand > new.max_stand:
+            raise ValidationError({"initial_stand": _("The stand is beyond this meter's register.")})
+        new.save()
+        audit_record(
+            actor=actor,
+            action="meter.replace",
+            obj=customer,
+            changes={
+                "meter": [old.serial_number, new.serial_number],
+                "final_stand": [None, final_stand],
+                "initial_stand": [None, initial_stand],
+            },
+            reason=reason.strip(),
+        )
+    return new
+
+
+def _check_read_on(read_on: datetime.date, period: Period) -> None:
+    if read_on > timezone.localdate():
+        raise ValidationError({"read_on": _("The reading date cannot be in the future.")})
+    # The reading window: from the month before the period to the period's end.
+    if not month_add(period.month, -1) <= read_on < month_add(period.month, 1):
+        raise ValidationError(
+            {
+                "read_on": _("A reading for %(period)s must be dated in that month or the month before.")
+                % {"period": period}
+            }
+        )
+
+
+def _reading_changes(old: Reading | None, new: Reading) -> dict:
+    fields = ["stand", "anomaly", "usage_m3", "status", "estimated"]
+    if old is None:
+        return {f: [None, getattr(new, f)] for f in fields}
+    return {f: [getattr(old, f), getattr(new, f)] for f in fields if getattr(old, f) != getattr(new, f)}
+
+
+def _photo_check(photo: UploadedFile | None) -> None:
+    if photo is None:
+        return
+    from django.conf import settings
+    from PIL import Image, UnidentifiedImageError
+
+    if photo.size > settings.READING_PHOTO_MAX_BYTES:
+        raise ValidationError(
+            {
+                "photo": _("The photo is too large (at most %(mb)s MB).")
+                % {"mb": settings.READING_PHOTO_MAX_BYTES // (1024 * 1024)}
+            }
+        )
+    try:
+        with Image.open(photo) as image:
+            image.verify()
+            if image.format not in ("JPEG", "PNG"):
+                raise ValidationError({"photo": _("The photo must be a JPEG or PNG image.")})
+    except (UnidentifiedImageError, OSError, SyntaxError):
+        raise ValidationError({"photo": _("The photo is not a readable image.")}) from None
+    photo.seek(0)
+
+
+def reading_record(
+    *,
+    actor,
+    customer: Customer,
+    period: Period,
+    stand: int | None,
+    read_on: datetime.date,
+    method: str,
+    anomaly: str = "",
+    reader: str = "",
+    photo: UploadedFile | None = None,
+    reason: str = "",
+) -> Reading:
+    """Enter (or re-enter) a customer's reading for a period and decide its usage and status.
+
+    A stand lower than the last one is refused unless it is a rollover; an anomaly without a
+    usable stand gives an estimate; zero or abnormal usage is held for verification.
+    """
+    _photo_check(photo)
+    _check_read_on(read_on, period)
+    with transaction.atomic():
+        locked_customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        period = Period.objects.get(pk=period.pk)
+        if period.is_locked:
+            raise ValidationError(
+                _("Period %(period)s is billed; its readings are locked.") % {"period": period}
+            )
+        if locked_customer.status not in (CustomerStatus.ACTIVE, CustomerStatus.SEALED):
+            raise ValidationError(
+                _("Customer %(number)s is %(status)s; their meter is not read.")
+                % {"number": locked_customer.number, "status": locked_customer.get_status_display().lower()}
+            )
+        if Reading.objects.filter(customer=customer, period__month__gt=period.month).exists():
+            raise ValidationError(_("A later period already has a reading; this one can no longer change."))
+        existing = Reading.objects.filter(customer=customer, period=period).first()
+        if existing and existing.status == ReadingStatus.OK and existing.verified_by_id and not reason:
+            raise ValidationError(_("This reading was verified; give a reason to change it."))
+        customer_facts = reading_facts_for(customer_ids=[customer.pk], period=period)[customer.pk]
+        if customer_facts.meter is None:
+            raise ValidationError(
+                _("Customer %(number)s has no meter installed.") % {"number": customer.number}
+            )
+        try:
+            evaluation = evaluate_reading(
+                facts=customer_facts.facts, stand=stand, anomaly=anomaly, thresholds=thresholds()
+            )
+        except StandRefused as refused:
+            raise ValidationError({"stand": str(refused)}) from None
+        reading = existing or Reading(customer=customer, period=period)
+        before = (
+            Reading(**{f.attname: getattr(existing, f.attname) for f in Reading._meta.concrete_fields})
+            if existing
+            else None
+        )
+        reading.meter = customer_facts.meter
+        reading.stand = evaluation.stand
+        reading.previous_stand = customer_facts.facts.previous_stand
+        reading.usage_m3 = evaluation.usage_m3
+        reading.months_covered = 1 if evaluation.estimated else customer_facts.facts.months_covered
+        reading.replaced_meter_usage_m3 = customer_facts.facts.replaced_meter_usage_m3
+        reading.rollover = evaluation.rollover
+        reading.estimated = evaluation.estimated
+        reading.read_on = read_on
+        reading.reader = reader.strip()[:60]
+        reading.method = ReadingMethod.ESTIMATE if evaluation.estimated else method
+        reading.anomaly = anomaly
+        reading.flags = list(evaluation.flags)
+        reading.status = evaluation.status
+        reading.entered_by = actor if actor and actor.is_authenticated else None
+        reading.verified_by = None
+        reading.verified_at = None
+        reading.updated_at = timezone.now()
+        if photo is not None:
+            reading.photo = photo
+        try:
+            with transaction.atomic():
+                reading.save()
+        except IntegrityError:
+            raise ValidationError(
+                _("Someone else saved this reading at the same moment; reload and check.")
+            ) from None
+        changes = _reading_changes(before, reading)
+        if changes:
+            audit_record(
+                actor=actor,
+                action="reading.update" if existing else "reading.create",
+                obj=reading,
+                changes=changes,
+                reason=reason or ("" if existing is None else _("Re-entered")),
+            )
+    return reading
+
+
+class VerifyAction:
+    CONFIRM = "confirm"
+    CORRECT = "correct"
+    REREAD = "reread"
+
+
+def reading_verify(
+    *, actor, reading: Reading, action: str, reason: str = "", stand: int | None = None, anomaly: str = ""
+) -> Reading:
+    """A supervisor's decision on a flagged reading: confirm it, correct it, or send it back."""
+    if action != VerifyAction.CONFIRM and not reason.strip():
+        raise ValidationError({"reason": _("Say why.")})
+    if action == VerifyAction.CORRECT:
+        corrected = reading_record(
+            actor=actor,
+            customer=reading.customer,
+            period=reading.period,
+            stand=stand,
+            anomaly=anomaly,
+            read_on=reading.read_on,
+            method=ReadingMethod.OFFICE,
+            reader=reading.reader,
+            reason=reason.strip(),
+        )
+        # The supervisor typed it: their correction is verified as it stands.
+        return reading_verify(actor=actor, reading=corrected, action=VerifyAction.CONFIRM, reason=reason)
+    with transaction.atomic():
+        locked = Reading.objects.select_for_update().select_related("period").get(pk=reading.pk)
+        if locked.period.is_locked:
+            raise ValidationError(
+                _("Period %(period)s is billed; its readings are locked.") % {"period": locked.period}
+            )
+        if action == VerifyAction.CONFIRM:
+            if locked.status == ReadingStatus.OK and locked.verified_by_id:
+                return locked
+            new_status = ReadingStatus.OK
+        elif action == VerifyAction.REREAD:
+            new_status = ReadingStatus.REREAD
+        else:
+            raise ValueError(action)
+        audit_record(
+            actor=actor,
+            action=f"reading.{action}",
+            obj=locked,
+            changes={"status": [locked.status, new_status]},
+            reason=reason.strip(),
+        )
+        locked.status = new_status
+        locked.verified_by = actor if new_status == ReadingStatus.OK else None
+        locked.verified_at = timezone.now() if new_status == ReadingStatus.OK else None
+        locked.updated_at = timezone.now()
+        locked.save(update_fields=["status", "verified_by", "verified_at", "updated_at"])
+    return locked

@@ -1,0 +1,23 @@
+from django.core.exceptions import ValidationError
+from django.http import Http404
+
+from customers.models import Customer
+
+
+def customer_or_404(number: str) -> Customer:
+    try:
+        return Customer.objects.select_related("route__zone", "tariff_class").get(number=number)
+    except Customer.DoesNotExist:
+        raise Http404 from None
+
+
+def error_text(error: ValidationError) -> str:
+    return " ".join(error.messages)
+
+
+def add_errors(form, error: ValidationError) -> None:
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)

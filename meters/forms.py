@@ -1,5 +1,3 @@
-import datetime
-
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
@@ -9,25 +7,9 @@ from django.utils.translation import gettext_lazy as _
 from customers.models import Route
 from meters.models import Anomaly, MeterSize
 from meters.services import VerifyAction
+from pdam.forms import MonthField
 
 MAX_STAND = 99_999_999
-
-
-class MonthField(forms.DateField):
-    """A month typed as YYYY-MM (``<input type="month">``), parsed to its first day."""
-
-    widget = forms.DateInput(attrs={"type": "month"})
-    input_formats = ["%Y-%m"]
-    default_error_messages = {"invalid": _("Type a month as YYYY-MM.")}
-
-    def prepare_value(self, value):
-        if isinstance(value, datetime.date):
-            return value.strftime("%Y-%m")
-        return value
-
-    def to_python(self, value):
-        value = super().to_python(value)
-        return value.replace(day=1) if value else value
 
 
 class RoutePeriodForm(forms.Form):

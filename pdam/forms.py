@@ -1,7 +1,36 @@
+import datetime
+import re
+
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
+from django import forms
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
+
+MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+class MonthField(forms.Field):
+    """``<input type="month">``: ``YYYY-MM`` in, the first day of that month out."""
+
+    widget = forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM", "pattern": r"\d{4}-\d{2}"})
+    default_error_messages = {"invalid": _("Type a month as YYYY-MM.")}
+
+    def to_python(self, value) -> datetime.date | None:
+        if isinstance(value, datetime.date):
+            return value.replace(day=1)
+        value = (value or "").strip()
+        if not value:
+            return None
+        match = MONTH_RE.match(value)
+        try:
+            return datetime.date(int(match[1]), int(match[2]), 1)
+        except (TypeError, ValueError):
+            raise ValidationError(self.error_messages["invalid"], code="invalid") from None
+
+    def prepare_value(self, value):
+        return value.strftime("%Y-%m") if isinstance(value, datetime.date) else value
 
 
 class LoginForm(AuthenticationForm):

@@ -34,12 +34,18 @@ _CS = {
 }
 _READINGS_VIEW = {"meters.view_meter", "meters.view_reading"}
 
+_TARIFFS_VIEW = {"billing.view_tariffversion"}
+
 ROLE_PERMISSIONS: dict[Role, set[str]] = {
     Role.CUSTOMER: set(),
-    Role.CS: _CS,
+    Role.CS: _CS | _TARIFFS_VIEW,
     Role.CASHIER: {"customers.view_customer"},
-    Role.MANAGER: {"customers.view_customer", "customers.view_registry_report"} | _READINGS_VIEW,
-    Role.SUPERVISOR: _CS | {"customers.view_registry_report", "meters.verify_reading"},
+    Role.MANAGER: {"customers.view_customer", "customers.view_registry_report"}
+    | _READINGS_VIEW
+    | _TARIFFS_VIEW,
+    Role.SUPERVISOR: _CS
+    | {"customers.view_registry_report", "meters.verify_reading", "billing.add_tariffversion"}
+    | _TARIFFS_VIEW,
     Role.ADMIN: set(),  # every permission, see roles_sync
 }
 

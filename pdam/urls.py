@@ -34,6 +34,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("customers/", include("customers.urls")),
     path("meters/", include("meters.urls")),
+    path("billing/", include("billing.urls")),
     path("admin/login/", views.admin_login),
     path("admin/", admin.site.urls),
 ]

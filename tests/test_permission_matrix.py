@@ -6,6 +6,7 @@
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from tests.billing.factories import TariffVersionFactory
 from tests.conftest import PERSONAS
 
 OK, LOGIN, DENIED = 200, "login", 403
@@ -28,6 +29,8 @@ READING_ENTRY = REGISTRY_EDITORS
 READING_VIEWERS = {**STAFF, "cashier": DENIED}
 VERIFIERS = {**dict.fromkeys(PERSONAS, DENIED), "anonymous": LOGIN, "supervisor": OK, "admin": OK}
 ADMINS = {**dict.fromkeys(PERSONAS, DENIED), "anonymous": LOGIN, "admin": OK}
+TARIFF_READERS = {**STAFF, "cashier": DENIED}
+TARIFF_EDITORS = {**ADMINS, "supervisor": OK}
 
 # url name → (method, kwargs from the fixtures, expected outcome per persona)
 MATRIX = {
@@ -58,6 +61,9 @@ MATRIX = {
     "meters:reading_photo": ("get", {"pk": "reading"}, READING_VIEWERS),
     "meters:verify_queue": ("get", {}, VERIFIERS),
     "meters:verify_detail": ("get", {"pk": "reading"}, VERIFIERS),
+    "billing:tariffs": ("get", {}, TARIFF_READERS),
+    "billing:tariff_create": ("get", {}, TARIFF_EDITORS),
+    "billing:tariff_detail": ("get", {"pk": "tariff_version"}, TARIFF_READERS),
     "admin:index": ("get", {}, ADMINS),
 }
 
@@ -88,6 +94,7 @@ def test_access(url_name, persona, persona_client, customer, other_customer, rea
         "route": customer.route_id,
         "month": reading_with_photo.period.month.strftime("%Y-%m"),
         "reading": reading_with_photo.pk,
+        "tariff_version": TariffVersionFactory(tariff_class=customer.tariff_class).pk,
     }
     url = reverse(url_name, kwargs={k: values[v] for k, v in kwargs.items()})
     client = persona_client(persona)

@@ -5,7 +5,9 @@ import time
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
+from billing.demo import seed_tariffs
 from customers.demo import seed_registry
 from customers.models import Customer, CustomerStatus
 from pdam.roles import Role, roles_sync, user_create
@@ -44,6 +46,9 @@ class Command(BaseCommand):
             self.stdout.write(f"seed_seconds={seconds:.1f}")
         elif not quiet:
             self.stdout.write("The registry already has customers; left as it is.")
+        tariffs = seed_tariffs(effective_from=timezone.localdate().replace(day=1))
+        if tariffs:
+            self.stdout.write(f"seed_tariff_versions={tariffs}")
         self._users()
         if not quiet:
             self._print_logins()

@@ -131,3 +131,35 @@ def seed_tariffs(*, effective_from: datetime.date) -> int:
                 )
                 created += 1
     return created
+
+
+DEMO_INVOICE_CUSTOMER_LIMIT = 20_000
+
+
+def seed_invoices(*, stdout=None) -> int:
+    """Bill the demo's past months in order, as the utility would have: a bill run per period
+    (all but the latest, left open for the user to bill), each period closed afterwards.
+    Idempotent: periods that have a run are left alone. Returns how many invoices it issued."""
+    from billing.bill_run import bill_run_chunk_process, bill_run_start, period_close
+    from billing.models import BillRun
+    from customers.models import Customer
+    from meters.models import Period, PeriodState
+
+    if Customer.objects.count() > DEMO_INVOICE_CUSTOMER_LIMIT:
+        if stdout:
+            stdout.write(
+                f"Demo invoices are made for at most {DEMO_INVOICE_CUSTOMER_LIMIT} customers; skipped."
+            )
+        return 0
+    periods = list(Period.objects.filter(readings__isnull=False).distinct().order_by("month"))
+    issued = 0
+    for period in periods[:-1]:
+        if BillRun.objects.filter(period=period).exists() or period.state != PeriodState.OPEN:
+            continue
+        run = bill_run_start(actor=None, period=period, queue=False)
+        for chunk_id in run.chunks.values_list("pk", flat=True):
+            bill_run_chunk_process(chunk_id=chunk_id)
+        run.refresh_from_db()
+        issued += run.issued
+        period_close(actor=None, period=period)
+    return issued

@@ -176,3 +176,35 @@ def tariff_examples(
             )
         )
     return examples
+
+
+def bill_runs_recent(*, limit: int = 24):
+    from billing.models import BillRun
+
+    return BillRun.objects.select_related("period", "started_by").order_by("-started_at")[:limit]
+
+
+def bill_run_summary(*, bill_run) -> dict:
+    """What a run issued, by tariff class and by zone (count, m3, Rp), and whom it held back."""
+    from django.db.models import Count, Sum
+
+    from billing.models import HeldCustomer, Invoice, InvoiceStatus
+
+    invoices = Invoice.objects.filter(bill_run=bill_run, status=InvoiceStatus.ISSUED).order_by()
+    totals = {"count": Count("id"), "m3": Sum("billed_usage_m3"), "amount": Sum("total")}
+    by_class = list(
+        invoices.values("tariff_class__code", "tariff_class__name")
+        .annotate(**totals)
+        .order_by("tariff_class__code")
+    )
+    by_zone = list(
+        invoices.values("route__zone__code", "route__zone__name")
+        .annotate(**totals)
+        .order_by("route__zone__code")
+    )
+    held = list(
+        HeldCustomer.objects.filter(bill_run=bill_run)
+        .select_related("customer__route")
+        .order_by("customer__route__code", "customer__route_sequence")[:500]
+    )
+    return {"by_class": by_class, "by_zone": by_zone, "held": held}

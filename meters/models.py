@@ -208,3 +208,60 @@ class Reading(models.Model):
     @property
     def monthly_usage_m3(self) -> int:
         return round(self.usage_m3 / self.months_covered)
+
+
+class ReadingImport(models.Model):
+    """A CSV file of readings uploaded for import, and what became of each of its rows.
+
+    The file is kept (its SHA-256 tells a re-upload apart); `errors` lists the refused rows as
+    ``{"line", "customer_number", "reason"}`` for the report and the CSV download.
+    """
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Queued")
+        RUNNING = "running", _("Running")
+        DONE = "done", _("Done")
+        FAILED = "failed", _("Failed")
+
+    file = models.FileField(_("file"), upload_to="imports/%Y/%m/")
+    filename = models.CharField(_("file name"), max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    # The uploader's language: row reasons are written in it, even by a worker.
+    language = models.CharField(_("language"), max_length=8, blank=True)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("uploaded by"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    created_at = models.DateTimeField(_("uploaded at"), default=timezone.now, editable=False)
+    status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
+    total_rows = models.PositiveIntegerField(_("rows"), default=0)
+    processed_rows = models.PositiveIntegerField(_("processed"), default=0)
+    saved_rows = models.PositiveIntegerField(_("saved"), default=0)
+    unchanged_rows = models.PositiveIntegerField(_("unchanged"), default=0)
+    error_rows = models.PositiveIntegerField(_("refused"), default=0)
+    errors = models.JSONField(_("refused rows"), default=list, blank=True)
+    started_at = models.DateTimeField(_("started at"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
+    failure = models.TextField(_("failure"), blank=True)
+
+    class Meta:
+        verbose_name = _("reading import")
+        verbose_name_plural = _("reading imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_status_display()})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.DONE, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        if self.is_finished:
+            return 100
+        return round(100 * self.processed_rows / self.total_rows) if self.total_rows else 0

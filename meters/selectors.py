@@ -55,7 +55,16 @@ def reading_facts_for(*, customer_ids: list[int], period: Period) -> dict[int, C
             period__month__gte=month_add(period.month, -LOOKBACK_MONTHS),
         )
         .order_by("customer_id", "-period__month")
-        .values_list("customer_id", "meter_id", "stand", "usage_m3", "months_covered", "estimated", "read_on")
+        .values_list(
+            "customer_id",
+            "meter_id",
+            "stand",
+            "usage_m3",
+            "months_covered",
+            "estimated",
+            "read_on",
+            "period__month",
+        )
     )
     for customer_id, *row in rows:
         history[customer_id].append(tuple(row))
@@ -71,11 +80,13 @@ def reading_facts_for(*, customer_ids: list[int], period: Period) -> dict[int, C
         readings = history.get(customer_id, [])
         actual = [r for r in readings if not r[4]]  # newest first
         last_actual = actual[0] if actual else None
-        months_covered = 1
-        for r in readings:
-            if not r[4]:
-                break
-            months_covered += 1
+        if last_actual:
+            # Every month since the last actual reading, estimated or not read at all.
+            months_covered = (
+                (period.month.year - last_actual[6].year) * 12 + period.month.month - last_actual[6].month
+            )
+        else:
+            months_covered = 1 + sum(1 for r in readings if r[4])
         # The previous stand on the installed meter: its last actual stand, else its initial stand.
         if last_actual and last_actual[0] == installed.pk:
             previous_stand = last_actual[1]
@@ -128,7 +139,9 @@ def route_entry_rows(*, route: Route, period: Period) -> list[EntryRow]:
     )
     ids = [c.pk for c in customers]
     facts = reading_facts_for(customer_ids=ids, period=period)
-    readings = {r.customer_id: r for r in Reading.objects.filter(period=period, customer_id__in=ids)}
+    readings = {
+        r.customer_id: r for r in Reading.objects.filter(period__month=period.month, customer_id__in=ids)
+    }
     return [
         EntryRow(
             customer=c,
@@ -165,7 +178,9 @@ def period_progress(*, period: Period) -> list[dict]:
     }
     counts = {
         row["customer__route_id"]: row
-        for row in Reading.objects.filter(period=period)
+        for row in Reading.objects.filter(
+            period__month=period.month, customer__status__in=[CustomerStatus.ACTIVE, CustomerStatus.SEALED]
+        )
         .values("customer__route_id")
         .annotate(
             read=Count("id"),
@@ -190,6 +205,12 @@ def period_progress(*, period: Period) -> list[dict]:
             }
         )
     return rows
+
+
+def period_for_month(*, month: datetime.date) -> Period:
+    """The period of a month, or an unsaved open one for a month nobody has used yet (reads never write)."""
+    month = month.replace(day=1)
+    return Period.objects.filter(month=month).first() or Period(month=month)
 
 
 def periods_recent(limit: int = 13) -> QuerySet[Period]:

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 
 from customers.models import Customer, CustomerStatus
 from meters.models import Meter, Period, PeriodState, Reading, ReadingMethod, ReadingStatus
-from meters.rules import StandRefused, evaluate_reading
+from meters.rules import StandRefused, estimate_usage, evaluate_reading
 from meters.selectors import month_add, reading_facts_for, thresholds
 from pdam.audit import audit_record
 
@@ -147,7 +147,22 @@ def meter_replace(
     return new
 
 
-def _check_read_on(read_on: datetime.date, period: Period) -> None:
+def reading_lock_check(*, period: Period, reading: Reading | None) -> None:
+    """Readings change freely while the period is open. Once the bill run has started only the
+    readings it held back (flagged or sent back) may still change; once billed, none."""
+    if period.state == PeriodState.OPEN:
+        return
+    if period.state == PeriodState.BILLING and reading is not None and reading.status != ReadingStatus.OK:
+        return
+    if period.state == PeriodState.BILLING:
+        raise ValidationError(
+            _("The bill run for %(period)s has started: this reading is billed or enters the next period.")
+            % {"period": period}
+        )
+    raise ValidationError(_("Period %(period)s is billed; its readings are locked.") % {"period": period})
+
+
+def reading_date_check(read_on: datetime.date, period: Period) -> None:
     if read_on > timezone.localdate():
         raise ValidationError({"read_on": _("The reading date cannot be in the future.")})
     # The reading window: from the month before the period to the period's end.
@@ -209,14 +224,12 @@ def reading_record(
     usable stand gives an estimate; zero or abnormal usage is held for verification.
     """
     _photo_check(photo)
-    _check_read_on(read_on, period)
+    reading_date_check(read_on, period)
     with transaction.atomic():
         locked_customer = Customer.objects.select_for_update().get(pk=customer.pk)
         period = Period.objects.get(pk=period.pk)
-        if period.is_locked:
-            raise ValidationError(
-                _("Period %(period)s is billed; its readings are locked.") % {"period": period}
-            )
+        existing = Reading.objects.filter(customer=customer, period=period).first()
+        reading_lock_check(period=period, reading=existing)
         if locked_customer.status not in (CustomerStatus.ACTIVE, CustomerStatus.SEALED):
             raise ValidationError(
                 _("Customer %(number)s is %(status)s; their meter is not read.")
@@ -224,7 +237,6 @@ def reading_record(
             )
         if Reading.objects.filter(customer=customer, period__month__gt=period.month).exists():
             raise ValidationError(_("A later period already has a reading; this one can no longer change."))
-        existing = Reading.objects.filter(customer=customer, period=period).first()
         if existing and existing.status == ReadingStatus.OK and existing.verified_by_id and not reason:
             raise ValidationError(_("This reading was verified; give a reason to change it."))
         customer_facts = reading_facts_for(customer_ids=[customer.pk], period=period)[customer.pk]
@@ -311,10 +323,7 @@ def reading_verify(
         return reading_verify(actor=actor, reading=corrected, action=VerifyAction.CONFIRM, reason=reason)
     with transaction.atomic():
         locked = Reading.objects.select_for_update().select_related("period").get(pk=reading.pk)
-        if locked.period.is_locked:
-            raise ValidationError(
-                _("Period %(period)s is billed; its readings are locked.") % {"period": locked.period}
-            )
+        reading_lock_check(period=locked.period, reading=locked)
         if action == VerifyAction.CONFIRM:
             if locked.status == ReadingStatus.OK and locked.verified_by_id:
                 return locked
@@ -335,4 +344,109 @@ def reading_verify(
         locked.verified_at = timezone.now() if new_status == ReadingStatus.OK else None
         locked.updated_at = timezone.now()
         locked.save(update_fields=["status", "verified_by", "verified_at", "updated_at"])
+    return locked
+
+
+def readings_estimate_missing(*, period: Period, customer_ids: list[int]) -> dict[int, Reading]:
+    """Estimated readings for customers the bill run found without one (average of the last
+    three actual months, the fallback without history). Customers without a meter get none.
+
+    Bulk, for the bill run: the caller holds the transaction; one audit row per call.
+    """
+    if not customer_ids:
+        return {}
+    limits = thresholds()
+    facts = reading_facts_for(customer_ids=customer_ids, period=period)
+    today = timezone.localdate()
+    readings = [
+        Reading(
+            customer_id=customer_id,
+            period=period,
+            meter=found.meter,
+            stand=None,
+            previous_stand=found.facts.previous_stand,
+            usage_m3=estimate_usage(found.facts.history_m3, limits) + found.facts.replaced_meter_usage_m3,
+            months_covered=1,
+            replaced_meter_usage_m3=found.facts.replaced_meter_usage_m3,
+            estimated=True,
+            read_on=today,
+            method=ReadingMethod.ESTIMATE,
+            status=ReadingStatus.OK,
+        )
+        for customer_id, found in facts.items()
+        if found.meter is not None
+    ]
+    Reading.objects.bulk_create(readings, batch_size=2000)
+    return {
+        r.customer_id: r
+        for r in Reading.objects.filter(
+            period=period, customer_id__in=[r.customer_id for r in readings]
+        ).select_related("meter")
+    }
+
+
+def reading_correct_billed(
+    *, actor, reading: Reading, stand: int, reason: str, dry_run: bool = False
+) -> Reading:
+    """Correct the stand of a billed reading: the bill-correction path (koreksi rekening).
+
+    The period's lock is bypassed on purpose: a billed reading changes only here, through a
+    correction billing has approved, never through entry. Usage is decided again by the same
+    rules and facts as at entry; the approver's correction counts as verified. Refused when a
+    later period already has a reading (its usage starts from this stand) or the meter has been
+    replaced since. ``dry_run`` returns the corrected reading unsaved, for a preview.
+    """
+    from meters.rules import ANOMALY_RULES
+
+    if not reason.strip():
+        raise ValidationError({"reason": _("Say why the reading is corrected.")})
+    with transaction.atomic():
+        readings = Reading.objects.select_related("period", "meter")
+        if not dry_run:
+            Customer.objects.select_for_update().filter(pk=reading.customer_id).first()
+            readings = readings.select_for_update(of=("self",))
+        locked = readings.get(pk=reading.pk)
+        period = locked.period
+        if Reading.objects.filter(customer_id=locked.customer_id, period__month__gt=period.month).exists():
+            raise ValidationError(
+                _("A later period already has a reading for this customer; correct the latest bill instead.")
+            )
+        found = reading_facts_for(customer_ids=[locked.customer_id], period=period)[locked.customer_id]
+        if found.meter is None or found.meter.pk != locked.meter_id:
+            raise ValidationError(
+                _("The meter has been replaced since this reading; it cannot be corrected here.")
+            )
+        # A stand was read after all: an anomaly that made the stand unusable no longer applies.
+        rule = ANOMALY_RULES.get(locked.anomaly) if locked.anomaly else None
+        anomaly = locked.anomaly if rule and rule.usable_stand else ""
+        try:
+            evaluation = evaluate_reading(
+                facts=found.facts, stand=stand, anomaly=anomaly, thresholds=thresholds()
+            )
+        except StandRefused as refused:
+            raise ValidationError({"stand": str(refused)}) from None
+        fields = ("stand", "usage_m3", "months_covered", "estimated", "anomaly", "status")
+        before = {f: getattr(locked, f) for f in fields}
+        locked.stand = evaluation.stand
+        locked.previous_stand = found.facts.previous_stand
+        locked.usage_m3 = evaluation.usage_m3
+        locked.months_covered = found.facts.months_covered
+        locked.replaced_meter_usage_m3 = found.facts.replaced_meter_usage_m3
+        locked.rollover = evaluation.rollover
+        locked.estimated = False
+        locked.anomaly = anomaly
+        if locked.method == ReadingMethod.ESTIMATE:
+            locked.method = ReadingMethod.OFFICE
+        locked.flags = list(evaluation.flags)
+        locked.status = ReadingStatus.OK
+        if dry_run:
+            return locked
+        locked.verified_by = actor if actor and actor.is_authenticated else None
+        locked.verified_at = timezone.now()
+        locked.updated_at = timezone.now()
+        locked.save()
+        changes = {f: [old, getattr(locked, f)] for f, old in before.items() if old != getattr(locked, f)}
+        audit_record(
+            actor=actor, action="reading.correct_billed", obj=locked, changes=changes, reason=reason.strip()
+        )
     return locked

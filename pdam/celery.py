@@ -3,6 +3,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "pdam.settings")
 
@@ -12,4 +13,10 @@ app.autodiscover_tasks()
 
 # Periodic jobs (bill run, late fees, reminders, payment reconciliation) join this schedule
 # as the issues that own them land.
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    # Starts the month's bill run on BILL_RUN_DAY (setting); a no-op on other days.
+    "bill-run-scheduled": {
+        "task": "billing.tasks.bill_run_scheduled",
+        "schedule": crontab(hour=1, minute=30),
+    },
+}

@@ -35,17 +35,31 @@ _CS = {
 _READINGS_VIEW = {"meters.view_meter", "meters.view_reading"}
 
 _TARIFFS_VIEW = {"billing.view_tariffversion"}
+_CORRECTIONS = {"billing.add_invoicecorrection", "billing.view_invoicecorrection"}
+# Every staff role reads invoices: CS explains them, cashiers take payment for them,
+# managers and supervisors report on them.
+_INVOICES_VIEW = {"billing.view_invoice"}
 
 ROLE_PERMISSIONS: dict[Role, set[str]] = {
     Role.CUSTOMER: set(),
-    Role.CS: _CS | _TARIFFS_VIEW,
-    Role.CASHIER: {"customers.view_customer"},
-    Role.MANAGER: {"customers.view_customer", "customers.view_registry_report"}
+    Role.CS: _CS | _TARIFFS_VIEW | _CORRECTIONS | _INVOICES_VIEW,
+    Role.CASHIER: {"customers.view_customer"} | _INVOICES_VIEW,
+    Role.MANAGER: {"customers.view_customer", "customers.view_registry_report", "billing.view_billrun"}
     | _READINGS_VIEW
-    | _TARIFFS_VIEW,
+    | _TARIFFS_VIEW
+    | _INVOICES_VIEW,
     Role.SUPERVISOR: _CS
-    | {"customers.view_registry_report", "meters.verify_reading", "billing.add_tariffversion"}
-    | _TARIFFS_VIEW,
+    | {
+        "customers.view_registry_report",
+        "meters.verify_reading",
+        "billing.add_tariffversion",
+        "billing.view_billrun",
+        "billing.run_billing",
+        "billing.approve_invoicecorrection",
+    }
+    | _TARIFFS_VIEW
+    | _CORRECTIONS
+    | _INVOICES_VIEW,
     Role.ADMIN: set(),  # every permission, see roles_sync
 }
 

@@ -170,6 +170,13 @@ READING_LOW_FACTOR = env.float("READING_LOW_FACTOR", default=0.5)
 READING_FALLBACK_ESTIMATE_M3 = env.int("READING_FALLBACK_ESTIMATE_M3", default=10)
 READING_PHOTO_MAX_BYTES = env.int("READING_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
 
+# Billing: invoices fall due on this day of their month (jatuh tempo); the bill run can be
+# started by beat on BILL_RUN_DAY of each month (0 = only by hand).
+BILL_DUE_DAY = env.int("BILL_DUE_DAY", default=20)
+BILL_RUN_DAY = env.int("BILL_RUN_DAY", default=0)
+# A chunk claimed this long ago without finishing is taken to have crashed and may be re-run.
+BILL_RUN_STALE_SECONDS = env.int("BILL_RUN_STALE_SECONDS", default=15 * 60)
+
 # Celery: without a broker, tasks run eagerly in-process (the quick start).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
@@ -212,5 +219,9 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"axes": {"level": "WARNING"}},
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "weasyprint": {"level": "WARNING"},
+        "fontTools": {"level": "WARNING"},
+    },
 }

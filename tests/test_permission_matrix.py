@@ -6,10 +6,12 @@
 import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from billing.models import BillRun, BillRunState, Invoice, InvoiceCorrection
+from meters.models import ReadingImport
 from tests.billing.factories import TariffVersionFactory
 from tests.conftest import PERSONAS
 
-OK, LOGIN, DENIED = 200, "login", 403
+OK, LOGIN, DENIED, NOT_FOUND = 200, "login", 403, 404
 
 EVERYONE = dict.fromkeys(PERSONAS, OK)
 LOGGED_IN = {**EVERYONE, "anonymous": LOGIN}
@@ -30,6 +32,12 @@ READING_VIEWERS = {**STAFF, "cashier": DENIED}
 VERIFIERS = {**dict.fromkeys(PERSONAS, DENIED), "anonymous": LOGIN, "supervisor": OK, "admin": OK}
 ADMINS = {**dict.fromkeys(PERSONAS, DENIED), "anonymous": LOGIN, "admin": OK}
 TARIFF_READERS = {**STAFF, "cashier": DENIED}
+RUN_READERS = {**VERIFIERS, "manager": OK}
+INVOICE_READERS = STAFF
+# A customer may open their own invoice's PDF; another customer is told it does not exist.
+INVOICE_PDF = {**STAFF, "customer": OK, "other_customer": NOT_FOUND}
+CORRECTORS = REGISTRY_EDITORS
+RUN_STARTERS = VERIFIERS
 TARIFF_EDITORS = {**ADMINS, "supervisor": OK}
 
 # url name → (method, kwargs from the fixtures, expected outcome per persona)
@@ -64,6 +72,27 @@ MATRIX = {
     "billing:tariffs": ("get", {}, TARIFF_READERS),
     "billing:tariff_create": ("get", {}, TARIFF_EDITORS),
     "billing:tariff_detail": ("get", {"pk": "tariff_version"}, TARIFF_READERS),
+    "billing:runs": ("get", {}, RUN_READERS),
+    "billing:run_start": ("post", {}, RUN_STARTERS),
+    "billing:run_detail": ("get", {"pk": "bill_run"}, RUN_READERS),
+    "billing:run_status": ("get", {"pk": "bill_run"}, RUN_READERS),
+    "billing:run_resume": ("post", {"pk": "bill_run"}, RUN_STARTERS),
+    "billing:period_close": ("post", {"month": "month"}, RUN_STARTERS),
+    "meters:import_upload": ("get", {}, REGISTRY_EDITORS),
+    "meters:import_detail": ("get", {"pk": "reading_import"}, REGISTRY_EDITORS),
+    "meters:import_status": ("get", {"pk": "reading_import"}, REGISTRY_EDITORS),
+    "meters:import_errors": ("get", {"pk": "reading_import"}, REGISTRY_EDITORS),
+    "meters:dsml_pdf": ("get", {"route": "route", "month": "month"}, READING_VIEWERS),
+    "meters:progress": ("get", {}, READING_VIEWERS),
+    "billing:invoice_detail": ("get", {"number": "invoice"}, INVOICE_READERS),
+    "billing:invoice_pdf": ("get", {"number": "invoice"}, INVOICE_PDF),
+    "billing:route_batch_pdf": ("get", {"route": "route", "month": "month"}, INVOICE_READERS),
+    "billing:drd": ("get", {}, INVOICE_READERS),
+    "billing:drd_csv": ("get", {"month": "month"}, INVOICE_READERS),
+    "billing:drd_xlsx": ("get", {"month": "month"}, INVOICE_READERS),
+    "billing:correction_request": ("get", {"number": "invoice"}, CORRECTORS),
+    "billing:corrections": ("get", {}, CORRECTORS),
+    "billing:correction_detail": ("get", {"pk": "invoice_correction"}, CORRECTORS),
     "admin:index": ("get", {}, ADMINS),
 }
 
@@ -87,14 +116,34 @@ def test_matrix_covers_every_url():
 
 @pytest.mark.parametrize("persona", PERSONAS)
 @pytest.mark.parametrize("url_name", list(MATRIX))
-def test_access(url_name, persona, persona_client, customer, other_customer, reading_with_photo):
+def test_access(url_name, persona, persona_client, customer, other_customer, reading_with_photo, cs_user):
     method, kwargs, expected = MATRIX[url_name]
+    version = TariffVersionFactory(tariff_class=customer.tariff_class)
+    invoice = Invoice.objects.create(
+        number=f"{reading_with_photo.period.month:%Y%m}-{customer.number}",
+        customer=customer,
+        period=reading_with_photo.period,
+        reading=reading_with_photo,
+        tariff_version=version,
+        tariff_class=customer.tariff_class,
+        route=customer.route,
+        usage_m3=25,
+        billed_usage_m3=25,
+        total=47_300,
+        due_date=reading_with_photo.period.month.replace(day=20),
+    )
     values = {
         "customer": customer.number,
         "route": customer.route_id,
         "month": reading_with_photo.period.month.strftime("%Y-%m"),
         "reading": reading_with_photo.pk,
-        "tariff_version": TariffVersionFactory(tariff_class=customer.tariff_class).pk,
+        "tariff_version": version.pk,
+        "invoice": invoice.number,
+        "invoice_correction": InvoiceCorrection.objects.create(
+            invoice=invoice, kind="other", reason="Salah golongan", requested_by=cs_user
+        ).pk,
+        "reading_import": ReadingImport.objects.create(filename="baca.csv", uploaded_by=cs_user).pk,
+        "bill_run": BillRun.objects.create(period=reading_with_photo.period, state=BillRunState.DONE).pk,
     }
     url = reverse(url_name, kwargs={k: values[v] for k, v in kwargs.items()})
     client = persona_client(persona)
@@ -104,8 +153,8 @@ def test_access(url_name, persona, persona_client, customer, other_customer, rea
     if outcome == LOGIN:
         assert response.status_code == 200
         assert response.request["PATH_INFO"] == reverse("login"), response.redirect_chain
-    elif outcome == DENIED:
-        assert response.status_code == 403
+    elif outcome in (DENIED, NOT_FOUND):
+        assert response.status_code == outcome
     else:
         assert response.status_code == 200
         if url_name not in ("login", "logout"):

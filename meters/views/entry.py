@@ -35,7 +35,7 @@ def route_entry(request: HttpRequest) -> HttpResponse:
     rows = None
     period = None
     if form.is_valid():
-        period = services.period_get_or_open(month=form.cleaned_data["period"])
+        period = selectors.period_for_month(month=form.cleaned_data["period"])
         rows = selectors.route_entry_rows(route=form.cleaned_data["route"], period=period)
     return render(
         request,

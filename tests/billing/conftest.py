@@ -7,6 +7,8 @@ from django.utils import translation
 
 from customers.demo import TARIFF_CLASSES
 from customers.models import TariffClass
+from tests.billing.factories import TariffVersionFactory
+from tests.customers.factories import RouteFactory, TariffClassFactory
 
 # A fixed "today" in Makassar: November 2026 is the current month, so it is the earliest month a
 # new tariff may take effect.
@@ -48,3 +50,25 @@ def grant():
         return user
 
     return give
+
+
+OLD_BLOCKS = [(1, 10, 1_000), (11, 20, 1_300), (21, 30, 1_800), (31, None, 2_500)]
+
+
+@pytest.fixture
+def rt_a(db):
+    """Rumah Tangga A: 1.100 / 1.480 / 2.000 / 2.700 from October 2026, cheaper before."""
+    tariff_class = TariffClassFactory(code="2A", name="Rumah Tangga A")
+    TariffVersionFactory(
+        tariff_class=tariff_class,
+        effective_from=datetime.date(2026, 1, 1),
+        blocks=OLD_BLOCKS,
+        charges=[{"kind": "administration", "amount": 10_000}],
+    )
+    TariffVersionFactory(tariff_class=tariff_class, effective_from=datetime.date(2026, 10, 1))
+    return tariff_class
+
+
+@pytest.fixture
+def route(db):
+    return RouteFactory(code="01-001")

@@ -211,3 +211,24 @@ def test_cashier_sees_no_meter_section(persona_client, reading_with_photo):
         .content.decode()
     )
     assert reverse("meters:reading_single", args=[reading_with_photo.customer.number]) not in page
+
+
+def test_route_entry_query_count_does_not_grow_with_the_route(
+    persona_client, cs_user, route_with_customers, django_assert_max_num_queries
+):
+    route, _customers = route_with_customers
+    for i in range(40):
+        customer = CustomerFactory(
+            route=route, route_sequence=100 + i, connected_on=datetime.date(2020, 1, 1)
+        )
+        services.meter_install(
+            actor=cs_user,
+            customer=customer,
+            serial_number=f"Q{i}",
+            installed_on=datetime.date(2020, 1, 1),
+            size="1/2",
+        )
+    client = persona_client("cs")
+    with django_assert_max_num_queries(15):
+        response = client.get(reverse("meters:route_entry"), {"route": route.pk, "period": this_month()})
+    assert response.content.decode().count('class="d-flex gap-1 entry-row"') == 43

@@ -15,6 +15,8 @@ from django.utils.module_loading import import_string
 # Each benchmark takes `emit(name, value)`; later issues append theirs, in app order.
 BENCHMARKS = [
     "customers.bench.bench_search",
+    "meters.bench.bench_reading_import",
+    "billing.bench.bench_bill_run",
 ]
 
 

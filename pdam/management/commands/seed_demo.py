@@ -7,9 +7,10 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 from django.utils import timezone
 
-from billing.demo import seed_tariffs
+from billing.demo import seed_invoices, seed_tariffs
 from customers.demo import seed_registry
 from customers.models import Customer, CustomerStatus
+from meters.demo import seed_meters
 from pdam.roles import Role, roles_sync, user_create
 
 DEMO_PASSWORD = "pdam-demo-2026"  # noqa: S105 - documented demo logins, never production
@@ -49,6 +50,14 @@ class Command(BaseCommand):
         tariffs = seed_tariffs(effective_from=timezone.localdate().replace(day=1))
         if tariffs:
             self.stdout.write(f"seed_tariff_versions={tariffs}")
+        started = time.perf_counter()
+        readings = seed_meters(stdout=None if quiet else self.stdout)
+        if readings:
+            self.stdout.write(f"seed_readings={readings}")
+            self.stdout.write(f"seed_meters_seconds={time.perf_counter() - started:.1f}")
+        invoices = seed_invoices(stdout=None if quiet else self.stdout)
+        if invoices:
+            self.stdout.write(f"seed_invoices={invoices}")
         self._users()
         if not quiet:
             self._print_logins()

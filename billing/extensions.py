@@ -1,0 +1,43 @@
+"""Extension points for the apps to the right of billing (payments, arrears).
+
+Billing cannot import payments, so payments registers here, in its ``AppConfig.ready``, what
+billing needs to know about money received.
+"""
+
+from collections.abc import Callable
+
+from billing.models import Invoice
+
+# (invoice) -> Rupiah paid on that very invoice (an int ≥ 0).
+PaidAmountProvider = Callable[[Invoice], int]
+
+_paid_amount_provider: PaidAmountProvider | None = None
+
+
+def register_paid_amount_provider(provider: PaidAmountProvider) -> PaidAmountProvider:
+    """Say how much has been paid on an invoice. One provider: a second would count money twice."""
+    global _paid_amount_provider
+    if _paid_amount_provider is not None and _paid_amount_provider is not provider:
+        raise RuntimeError(f"A paid-amount provider is registered already: {_paid_amount_provider!r}")
+    _paid_amount_provider = provider
+    return provider
+
+
+def unregister_paid_amount_provider(provider: PaidAmountProvider) -> None:
+    global _paid_amount_provider
+    if _paid_amount_provider is provider:
+        _paid_amount_provider = None
+
+
+def paid_amount(invoice: Invoice) -> int:
+    """Rupiah paid on `invoice` as payments reports it; 0 while no payments app is installed.
+
+    Called inside the correction's transaction with the invoice row locked: a provider that
+    allocates payments under the same row lock sees no payment slip in between.
+    """
+    if _paid_amount_provider is None:
+        return 0
+    paid = _paid_amount_provider(invoice)
+    if isinstance(paid, bool) or not isinstance(paid, int) or paid < 0:
+        raise TypeError(f"A paid amount is an int of Rupiah ≥ 0, got {paid!r}")
+    return paid

@@ -532,60 +532,95 @@ def _insert(*, run: BillRun, route: Route, drafts: list[DraftInvoice]) -> int:
     """
     if not drafts:
         return 0
-    period = run.period
-    due = due_date(period)
-    now = timezone.now()
-    rows = []
-    grand_total = 0
-    for d in drafts:
-        total = charges_total(d.lines)
-        grand_total += total
-        reading = d.reading
-        rows.append(
-            (
-                invoice_number(period=period, customer_number=d.customer.number), d.customer.id,
-                period.pk, reading.id if reading else None, d.version_id, d.customer.tariff_class_id,
-                route.pk, d.meter_size, reading.previous_stand if reading else None,
-                reading.stand if reading else None, d.usage_m3, d.billed_usage_m3, d.estimated,
-                d.fixed_only, total, due, InvoiceStatus.ISSUED.value, now, run.pk, "",
-            )
-        )  # fmt: skip
+    totals = [charges_total(d.lines) for d in drafts]
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence('billing_invoice', 'id')) FROM generate_series(1, %s)",
-                [len(rows)],
+        _copy_invoices(run=run, route=route, drafts=drafts, totals=totals)
+        return sum(totals)
+    period = run.period
+    invoices = Invoice.objects.bulk_create(
+        [
+            Invoice(
+                number=invoice_number(period=period, customer_number=d.customer.number),
+                customer_id=d.customer.id,
+                period_id=period.pk,
+                reading_id=d.reading.id if d.reading else None,
+                tariff_version_id=d.version_id,
+                tariff_class_id=d.customer.tariff_class_id,
+                route_id=route.pk,
+                meter_size=d.meter_size,
+                previous_stand=d.reading.previous_stand if d.reading else None,
+                current_stand=d.reading.stand if d.reading else None,
+                usage_m3=d.usage_m3,
+                billed_usage_m3=d.billed_usage_m3,
+                estimated=d.estimated,
+                fixed_only=d.fixed_only,
+                total=total,
+                due_date=due_date(period),
+                bill_run_id=run.pk,
             )
-            ids = [pk for (pk,) in cursor.fetchall()]
-            with cursor.copy(f"COPY billing_invoice (id, {', '.join(INVOICE_COLUMNS)}) FROM STDIN") as copy:
-                copy.write("".join(_copy_text((pk, *row)) for pk, row in zip(ids, rows, strict=True)))
-            # Lines repeat: customers with the same usage share the same line objects (see
-            # TariffCache.charges), so each distinct line is formatted once per chunk.
-            formatted: dict[int, str] = {}
-            buffer = []
-            for pk, draft in zip(ids, drafts, strict=True):
-                for position, line in enumerate(draft.lines, 1):
-                    text = formatted.get(id(line))
-                    if text is None:
-                        text = formatted[id(line)] = _copy_text(_line_values(line))
-                    buffer.append(f"{pk}\t{position}\t{text}")
-            with cursor.copy(f"COPY billing_invoiceline ({', '.join(LINE_COLUMNS)}) FROM STDIN") as copy:
-                copy.write("".join(buffer))
-    else:
-        invoices = Invoice.objects.bulk_create(
-            [Invoice(**dict(zip(INVOICE_COLUMNS, row, strict=True))) for row in rows], batch_size=500
+            for d, total in zip(drafts, totals, strict=True)
+        ],
+        batch_size=500,
+    )
+    InvoiceLine.objects.bulk_create(
+        [
+            InvoiceLine(**dict(zip(LINE_COLUMNS, (invoice.pk, position, *_line_values(line)), strict=True)))
+            for invoice, draft in zip(invoices, drafts, strict=True)
+            for position, line in enumerate(draft.lines, 1)
+        ],
+        batch_size=1000,
+    )
+    return sum(totals)
+
+
+def _copy_invoices(*, run: BillRun, route: Route, drafts: list[DraftInvoice], totals: list[int]) -> None:
+    """PostgreSQL: reserve the ids, then COPY invoices and lines as text built here.
+
+    A million invoices spend most of their time in formatting, so what is the same for every
+    invoice of the chunk is formatted once, and so is every distinct line: customers with the
+    same usage share the same line objects (see `TariffCache.charges`).
+    """
+    period = run.period
+    number_prefix = invoice_number(period=period, customer_number="")
+    head = f"\t{period.pk}\t"
+    issued = f"{InvoiceStatus.ISSUED.value}\t{timezone.now().isoformat()}"
+    tail = f"\t{due_date(period).isoformat()}\t{issued}\t{run.pk}\t\n"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence('billing_invoice', 'id')) FROM generate_series(1, %s)",
+            [len(drafts)],
         )
-        InvoiceLine.objects.bulk_create(
-            [
-                InvoiceLine(
-                    **dict(zip(LINE_COLUMNS, (invoice.pk, position, *_line_values(line)), strict=True))
-                )
-                for invoice, draft in zip(invoices, drafts, strict=True)
-                for position, line in enumerate(draft.lines, 1)
-            ],
-            batch_size=1000,
-        )
-    return grand_total
+        ids = [pk for (pk,) in cursor.fetchall()]
+        rows = []
+        for pk, d, total in zip(ids, drafts, totals, strict=True):
+            r = d.reading
+            tariff = f"{d.version_id}\t{d.customer.tariff_class_id}\t{route.pk}\t{d.meter_size}"
+            reading = (
+                f"{r.id}\t{tariff}\t{_null(r.previous_stand)}\t{_null(r.stand)}"
+                if r
+                else f"\\N\t{tariff}\t\\N\t\\N"
+            )
+            rows.append(
+                f"{pk}\t{number_prefix}{d.customer.number}\t{d.customer.id}{head}{reading}\t{d.usage_m3}\t"
+                f"{d.billed_usage_m3}\t{'t' if d.estimated else 'f'}\t{'t' if d.fixed_only else 'f'}\t"
+                f"{total}{tail}"
+            )
+        with cursor.copy(f"COPY billing_invoice (id, {', '.join(INVOICE_COLUMNS)}) FROM STDIN") as copy:
+            copy.write("".join(rows))
+        formatted: dict[int, str] = {}
+        lines = []
+        for pk, draft in zip(ids, drafts, strict=True):
+            for position, line in enumerate(draft.lines, 1):
+                text = formatted.get(id(line))
+                if text is None:
+                    text = formatted[id(line)] = _copy_text(_line_values(line))
+                lines.append(f"{pk}\t{position}\t{text}")
+        with cursor.copy(f"COPY billing_invoiceline ({', '.join(LINE_COLUMNS)}) FROM STDIN") as copy:
+            copy.write("".join(lines))
+
+
+def _null(value) -> str:
+    return "\\N" if value is None else str(value)
 
 
 _COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})

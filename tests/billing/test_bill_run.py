@@ -5,6 +5,7 @@ from unittest import mock
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from billing import bill_run
 from billing.models import BillRun, BillRunChunk, BillRunState, ChunkState, HeldCustomer, Invoice, InvoiceLine
@@ -15,6 +16,13 @@ from meters.services import VerifyAction
 from tests.customers.factories import CustomerFactory, RouteFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The rules' messages are compared with their English msgids (pages test Indonesian)."""
+    with translation.override("en"):
+        yield
 
 
 def period(month: int) -> Period:

@@ -8,6 +8,7 @@ import datetime
 import threading
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, connections
 from django.test import Client
@@ -421,8 +422,10 @@ def test_two_approvals_at_once_issue_one_replacement(cs_user, supervisor_user, s
 
 
 def _client(user) -> Client:
+    """A logged-in client that chose English, so pages compare with the English msgids."""
     client = Client()
     client.force_login(user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
     return client
 
 

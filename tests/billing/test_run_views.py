@@ -39,7 +39,7 @@ def test_a_month_without_readings_cannot_be_billed(persona_client, db):
         reverse("billing:run_start"), {"period": "2030-01"}, follow=True
     )
     assert not BillRun.objects.exists()
-    assert "Tidak ada" in response.content.decode() or "No readings" in response.content.decode()
+    assert "Belum ada pembacaan" in response.content.decode()
 
 
 def test_bad_month_is_refused(persona_client, db):

@@ -1,6 +1,7 @@
 """Worked examples for every reading rule (DESIGN.md §3 "Meter readings", "Estimates")."""
 
 import pytest
+from django.utils import translation
 
 from meters.models import Anomaly, Flag, ReadingStatus
 from meters.rules import (
@@ -14,6 +15,13 @@ from meters.rules import (
 
 FIVE_DIGITS = 99_999
 HISTORY = (20, 22, 18)  # last three actual months: average 20 m3
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The rules' messages are compared with their English msgids (pages test Indonesian)."""
+    with translation.override("en"):
+        yield
 
 
 def facts(**overrides) -> ReadingFacts:

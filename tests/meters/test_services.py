@@ -4,6 +4,7 @@ import pytest
 import time_machine
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.utils import translation
 
 from customers.models import CustomerStatus
 from meters import services
@@ -14,6 +15,13 @@ from tests.conftest import PNG_1PX
 from tests.customers.factories import CustomerFactory
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _english():
+    """The rules' messages are compared with their English msgids (pages test Indonesian)."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture(autouse=True)

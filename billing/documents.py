@@ -205,6 +205,10 @@ class InvoicePage:
         return "data:image/svg+xml;base64," + base64.b64encode(self.chart_svg.encode()).decode()
 
     @property
+    def any_estimated(self) -> bool:
+        return any(bar.estimated for bar in self.history)
+
+    @property
     def dense(self) -> bool:
         """Many lines (a long true-up): printed tighter to stay on one page."""
         return len(self.invoice.lines.all()) > DENSE_LINES

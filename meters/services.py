@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from customers.models import Customer, CustomerStatus
 from meters.models import Meter, Period, PeriodState, Reading, ReadingMethod, ReadingStatus
 from meters.rules import StandRefused, estimate_usage, evaluate_reading
-from meters.selectors import month_add, reading_facts_for, thresholds
+from meters.selectors import month_add, period_for_month, reading_facts_for, thresholds
 from pdam.audit import audit_record
 
 
@@ -39,6 +39,32 @@ def period_set_state(*, actor, period: Period, state: str) -> Period:
     return locked
 
 
+def _meter_save_new(
+    *,
+    customer: Customer,
+    serial_number: str,
+    brand: str,
+    size: str,
+    digits: int,
+    installed_on: datetime.date,
+    initial_stand: int,
+) -> Meter:
+    meter = Meter(
+        customer=customer,
+        serial_number=serial_number.strip().upper(),
+        brand=brand.strip(),
+        size=size,
+        digits=digits,
+        installed_on=installed_on,
+        initial_stand=initial_stand,
+    )
+    meter.full_clean()
+    if initial_stand > meter.max_stand:
+        raise ValidationError({"initial_stand": _("The stand is beyond this meter's register.")})
+    meter.save()
+    return meter
+
+
 def meter_install(
     *,
     actor,
@@ -56,19 +82,15 @@ def meter_install(
         Customer.objects.select_for_update().filter(pk=customer.pk).first()
         if Meter.objects.filter(customer=customer, removed_on__isnull=True).exists():
             raise ValidationError(_("This connection already has a meter; replace it instead."))
-        meter = Meter(
+        meter = _meter_save_new(
             customer=customer,
-            serial_number=serial_number.strip().upper(),
-            brand=brand.strip(),
+            serial_number=serial_number,
+            brand=brand,
             size=size,
             digits=digits,
             installed_on=installed_on,
             initial_stand=initial_stand,
         )
-        meter.full_clean()
-        if initial_stand > meter.max_stand:
-            raise ValidationError({"initial_stand": _("The stand is beyond this meter's register.")})
-        meter.save()
         audit_record(
             actor=actor,
             action="meter.install",
@@ -107,7 +129,7 @@ def meter_replace(
             raise ValidationError(_("This connection has no meter to replace."))
         if replaced_on < old.installed_on:
             raise ValidationError({"replaced_on": _("The old meter was installed after that date.")})
-        period = period_get_or_open(month=replaced_on)
+        period = period_for_month(month=replaced_on)
         facts = reading_facts_for(customer_ids=[customer.pk], period=period)[customer.pk].facts
         last = facts.previous_stand if facts else old.initial_stand
         if final_stand < last or final_stand > old.max_stand:
@@ -120,19 +142,15 @@ def meter_replace(
         old.removed_on = replaced_on
         old.final_stand = final_stand
         old.save(update_fields=["removed_on", "final_stand"])
-        new = Meter(
+        new = _meter_save_new(
             customer=customer,
-            serial_number=serial_number.strip().upper(),
-            brand=brand.strip(),
+            serial_number=serial_number,
+            brand=brand,
             size=size,
             digits=digits,
             installed_on=replaced_on,
             initial_stand=initial_stand,
         )
-        new.full_clean()
-        if initial_stand > new.max_stand:
-            raise ValidationError({"initial_stand": _("The stand is beyond this meter's register.")})
-        new.save()
         audit_record(
             actor=actor,
             action="meter.replace",

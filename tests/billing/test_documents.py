@@ -97,7 +97,7 @@ def test_invoice_shows_identity_customer_stands_lines_total_and_due_date(billed)
     assert "Water 1–10 m³ 10 Rp 1.100 Rp 11.000" in text
     assert "Water 11–20 m³ 10 Rp 1.480 Rp 14.800" in text
     assert "Water 21–30 m³ 5 Rp 2.000 Rp 10.000" in text
-    assert "Administration fee Rp 11.500 Rp 11.500" in text
+    assert "Administration fee Rp 11.500 Total to pay Rp 47.300" in text  # no price: not per m³
     assert "Total to pay Rp 47.300" in text
     assert "Due date 20 November 2026" in text
     assert "Please pay by 20 November 2026 . Payment after the due date is subject to a late fee." in text
@@ -139,7 +139,7 @@ def test_invoice_charts_the_last_six_months_of_usage(billed):
     html = html_of(billed.budi_nov)
     assert f'<img class="chart" src="{page.chart}"' in html
     assert base64.b64decode(page.chart.split(",", 1)[1]).decode() == svg
-    assert "Your usage, last 6 months" in text_of(html)
+    assert "Your usage in m³, last 6 months" in text_of(html)
 
 
 def test_history_leaves_unbilled_months_empty(billed):
@@ -160,6 +160,8 @@ def test_estimated_invoice_says_so(billed):
     assert "Previous stand 201 Current stand — not read Usage 20 m³" in text
     assert "Total to pay Rp 37.300" in text  # 11.000 + 14.800 + 11.500
     assert ">20*</text>" in page_of(billed.siti_nov).chart_svg  # the chart marks the estimated month
+    assert "* estimated" in text
+    assert "* estimated" not in text_of(html_of(billed.budi_nov))  # no star, no legend
 
 
 def test_invoice_in_indonesian_names_the_months_in_indonesian(billed, settings):

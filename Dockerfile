@@ -32,4 +32,4 @@ RUN SECRET_KEY=build-only DEBUG=0 python manage.py compilemessages --ignore=".ve
 USER pdam
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=5s CMD curl -fsS http://127.0.0.1:8000/healthz || exit 1
-CMD ["gunicorn", "pdam.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--access-logfile", "-"]
+CMD ["gunicorn", "pdam.wsgi:application", "--bind", "0.0.0.0:8000", "--workers", "3", "--timeout", "120", "--access-logfile", "-"]

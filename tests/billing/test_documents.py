@@ -90,7 +90,7 @@ def test_invoice_shows_identity_customer_stands_lines_total_and_due_date(billed)
     assert "0101000001 Budi Santoso Jl. Veteran No. 7" in text
     assert "Route 01-001 · Zone Kota Tengah" in text
     assert "Tariff class 2A Rumah Tangga A" in text
-    assert "Invoice no. 202611-0101000001" in text
+    assert 'Invoice no. Issued Meter size 202611-0101000001 25 Nov 2026 1/2"' in text
     # 100 + 20 + 18 + 22 + 15 + 19 = 194 before November; 25 m³ used.
     assert "Previous stand 194 Current stand 219 Usage 25 m³" in text
     # 10 × 1.100 + 10 × 1.480 + 5 × 2.000 = 35.800 water, + 11.500 administration = 47.300
@@ -130,14 +130,14 @@ def test_invoice_charts_the_last_six_months_of_usage(billed):
         (6, 20, False), (7, 18, False), (8, 22, False), (9, 15, False), (10, 19, False), (11, 25, True),
     ]  # fmt: skip
     svg = page.chart_svg
-    labels = re.findall(r"<text[^>]*>([^<]*)</text>", svg)
-    assert labels == [
-        "20", "Jun 26", "18", "Jul 26", "22", "Aug 26", "15", "Sep 26", "19", "Oct 26", "25", "Nov 26",
-    ]  # fmt: skip
     heights = [int(h) for h in re.findall(r'<rect [^>]*height="(\d+)"', svg)]
-    assert heights == [45, 40, 49, 34, 43, 56]  # in proportion to November's 25 m³
+    assert heights == [32, 29, 35, 24, 30, 40]  # in proportion to November's 25 m³
+    # Labels: eight characters a month, over and under their bars; this month's bold.
+    assert page.chart_values == documents.ChartRow("   20      18      22      15      19   ", "   25   ")
+    assert page.chart_months == documents.ChartRow(" Jun 26  Jul 26  Aug 26  Sep 26  Oct 26 ", " Nov 26 ")
     html = html_of(billed.budi_nov)
     assert f'<img class="chart" src="{page.chart}"' in html
+    assert '<div class="chart-row">   20      18      22      15      19   <b>   25   </b></div>' in html
     assert base64.b64decode(page.chart.split(",", 1)[1]).decode() == svg
     assert "Your usage in m³, last 6 months" in text_of(html)
 
@@ -148,7 +148,7 @@ def test_history_leaves_unbilled_months_empty(billed):
     )  # August cancelled, no replacement: not billed
     page = page_of(billed.budi_nov)
     assert [bar.usage_m3 for bar in page.history] == [20, 18, None, 15, 19, 25]
-    assert re.findall(r"<text[^>]*>([^<]*)</text>", page.chart_svg)[4:6] == ["–", "Aug 26"]
+    assert page.chart_values.earlier == "   20      18      –       15      19   "
     assert page.chart_svg.count("<rect ") == 5
 
 
@@ -159,7 +159,9 @@ def test_estimated_invoice_says_so(billed):
     # No stand was read; the estimate is the average of August–October: (20 + 22 + 18) / 3 = 20
     assert "Previous stand 201 Current stand — not read Usage 20 m³" in text
     assert "Total to pay Rp 37.300" in text  # 11.000 + 14.800 + 11.500
-    assert ">20*</text>" in page_of(billed.siti_nov).chart_svg  # the chart marks the estimated month
+    page = page_of(billed.siti_nov)
+    assert page.chart_values.current == "  20*   "  # the chart marks the estimated month
+    assert 'stroke-dasharray="4 2"' in page.chart_svg
     assert "* estimated" in text
     assert "* estimated" not in text_of(html_of(billed.budi_nov))  # no star, no legend
 
@@ -174,8 +176,8 @@ def test_invoice_in_indonesian_names_the_months_in_indonesian(billed, settings):
     assert "Nomor pelanggan 0101000001" in text  # not the English of the request
     assert "20 November 2026" in text
     with translation.override("id"):
-        labels = re.findall(r"<text[^>]*>([^<]*)</text>", page_of(billed.budi_nov).chart_svg)
-    assert labels[1::2] == ["Jun 26", "Jul 26", "Agu 26", "Sep 26", "Okt 26", "Nov 26"]
+        months = page_of(billed.budi_nov).chart_months
+    assert months.earlier.split() == ["Jun", "26", "Jul", "26", "Agu", "26", "Sep", "26", "Okt", "26"]
     assert page.history[0].month.month == 6
 
 

@@ -17,6 +17,7 @@ BENCHMARKS = [
     "customers.bench.bench_search",
     "meters.bench.bench_reading_import",
     "billing.bench.bench_bill_run",
+    "billing.bench_documents.bench_documents",
 ]
 
 

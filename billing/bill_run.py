@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F, Q, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from billing.models import (
@@ -233,7 +233,8 @@ def bill_run_chunk_process(*, chunk_id: int) -> bool:
 
 
 def _bill_chunk(chunk: BillRunChunk, *, look_for_invoiced: bool) -> None:
-    with transaction.atomic():
+    # Invoice lines are described in the utility's language, whoever started the run.
+    with transaction.atomic(), translation.override(settings.LANGUAGE_CODE):
         if connection.vendor == "postgresql":
             # A chunk and its "done" mark commit together, so a commit lost in a crash only
             # means the chunk runs again: no need to wait for the disk on each of thousands.

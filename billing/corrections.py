@@ -24,10 +24,11 @@ Either way the tariff version is the one in force for the invoice's period.
 import datetime
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from billing.bill_run import EarlierMonth, invoice_number, spread_usage, true_up_lines
@@ -141,6 +142,12 @@ def replacement_number(invoice: Invoice) -> str:
 
 
 def replacement_draft(*, invoice: Invoice, kind: str, reading: Reading | None) -> ReplacementDraft:
+    """The replacement's lines, described in the utility's language whoever approves."""
+    with translation.override(settings.LANGUAGE_CODE):
+        return _replacement_draft(invoice=invoice, kind=kind, reading=reading)
+
+
+def _replacement_draft(*, invoice: Invoice, kind: str, reading: Reading | None) -> ReplacementDraft:
     """What the replacement of `invoice` charges, given its (possibly corrected) reading."""
     if kind == CorrectionKind.OTHER:
         tariff_class = invoice.customer.tariff_class

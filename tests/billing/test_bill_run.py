@@ -281,3 +281,12 @@ def test_policy_in_one_place(status, reading, meter, treatment):
 def test_copy_text_escapes_what_copy_would_misread():
     row = (7, None, True, "Air 0\t10 m³\\ baris\nbaru", datetime.date(2026, 11, 20))
     assert bill_run._copy_text(row) == "7\t\\N\tt\tAir 0\\t10 m³\\\\ baris\\nbaru\t2026-11-20\n"
+
+
+def test_lines_are_described_in_the_utilitys_language_whoever_runs_it(cs_user, supervisor_user, route, rt_a):
+    customer = connect(cs_user, route, rt_a)
+    read(cs_user, customer, 11, stand=125)
+    with translation.override("en"):
+        run(supervisor_user, 11)
+    descriptions = list(Invoice.objects.get(customer=customer).lines.values_list("description", flat=True))
+    assert descriptions[0] == "Air 1–10 m³"

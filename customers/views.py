@@ -9,6 +9,7 @@ from customers.extensions import customer_sections
 from customers.forms import CustomerEditForm, CustomerForm, CustomerSearchForm, StatusChangeForm
 from customers.models import Customer
 from pdam.access import login_required, permission_required
+from pdam.forms import form_add_errors
 
 
 def _customer_or_404(number: str) -> Customer:
@@ -16,14 +17,6 @@ def _customer_or_404(number: str) -> Customer:
         return selectors.customer_get(number=number)
     except Customer.DoesNotExist:
         raise Http404(_("No customer has that number.")) from None
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @permission_required("customers.view_customer")
@@ -48,7 +41,7 @@ def customer_create(request: HttpRequest) -> HttpResponse:
         try:
             customer = services.customer_create(actor=request.user, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            form_add_errors(form, error)
         else:
             messages.success(request, _("Customer %(number)s registered.") % {"number": customer.number})
             return redirect("customers:detail", number=customer.number)
@@ -80,7 +73,7 @@ def customer_edit(request: HttpRequest, number: str) -> HttpResponse:
         try:
             services.customer_update(actor=request.user, customer=customer, reason=reason, **data)
         except ValidationError as error:
-            _add_errors(form, error)
+            form_add_errors(form, error)
         else:
             messages.success(request, _("Customer data saved."))
             return redirect("customers:detail", number=customer.number)
@@ -99,7 +92,7 @@ def customer_status(request: HttpRequest, number: str) -> HttpResponse:
         try:
             services.customer_change_status(actor=request.user, customer=customer, **form.cleaned_data)
         except ValidationError as error:
-            _add_errors(form, error)
+            form_add_errors(form, error)
         else:
             messages.success(
                 request, _("Status changed to %(status)s.") % {"status": customer.get_status_display()}

@@ -39,3 +39,13 @@ class LoginForm(AuthenticationForm):
         self.fields["username"].widget.attrs.update({"autofocus": True, "autocomplete": "username"})
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", _("Log in"), css_class="w-100"))
+
+
+def form_add_errors(form: forms.Form, error: ValidationError) -> None:
+    """A service's ValidationError onto a form: by field where the form has it, at the top
+    otherwise. Domain errors become form errors, never 500s."""
+    if hasattr(error, "error_dict"):
+        for field, errors in error.error_dict.items():
+            form.add_error(field if field in form.fields else None, errors)
+    else:
+        form.add_error(None, error)

@@ -12,17 +12,9 @@ from billing import corrections
 from billing.forms_corrections import CorrectionDecision, CorrectionDecisionForm, CorrectionRequestForm
 from billing.models import CorrectionState, Invoice, InvoiceCorrection
 from pdam.access import permission_required
+from pdam.forms import form_add_errors
 
 APPROVE = "billing.approve_invoicecorrection"
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    """Service errors on the form: by field where the form has it, at the top otherwise."""
-    if hasattr(error, "error_dict"):
-        for name, errors in error.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 @dataclass(frozen=True)
@@ -48,7 +40,7 @@ def correction_request(request: HttpRequest, number: str) -> HttpResponse:
                 actor=request.user, invoice=invoice, **form.cleaned_data
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            form_add_errors(form, error)
         else:
             messages.success(
                 request,
@@ -93,7 +85,7 @@ def correction_detail(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 decided = decide(actor=request.user, correction=correction, note=form.cleaned_data["note"])
             except ValidationError as error:
-                _add_errors(form, error)
+                form_add_errors(form, error)
             else:
                 if approve:
                     message = _("Invoice %(number)s cancelled; replacement %(replacement)s issued.") % {

@@ -12,6 +12,7 @@ from billing.forms import BlockFormSet, FixedChargeFormSet, TariffVersionForm, i
 from billing.models import TariffVersion
 from meters.models import MeterSize
 from pdam.access import permission_required
+from pdam.forms import form_add_errors
 
 
 def _version_or_404(pk) -> TariffVersion:
@@ -19,15 +20,6 @@ def _version_or_404(pk) -> TariffVersion:
         return selectors.tariff_version_get(pk=int(pk))
     except (TariffVersion.DoesNotExist, TypeError, ValueError):
         raise Http404(_("No such tariff version.")) from None
-
-
-def _add_errors(form, error: ValidationError) -> None:
-    """Service errors on the form: fields by name, blocks and charges at the top."""
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)
 
 
 def _next_month(today: datetime.date) -> datetime.date:
@@ -60,7 +52,7 @@ def tariff_create(request: HttpRequest) -> HttpResponse:
                 **form.cleaned_data,
             )
         except ValidationError as error:
-            _add_errors(form, error)
+            form_add_errors(form, error)
         else:
             messages.success(
                 request,

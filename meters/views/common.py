@@ -13,11 +13,3 @@ def customer_or_404(number: str) -> Customer:
 
 def error_text(error: ValidationError) -> str:
     return " ".join(error.messages)
-
-
-def add_errors(form, error: ValidationError) -> None:
-    if hasattr(error, "error_dict"):
-        for field, errors in error.error_dict.items():
-            form.add_error(field if field in form.fields else None, errors)
-    else:
-        form.add_error(None, error)

@@ -13,8 +13,9 @@ from customers.models import Route
 from meters import selectors, services
 from meters.forms import MonthField, RoutePeriodForm, SingleReadingForm, StandForm
 from meters.models import Anomaly, Reading, ReadingMethod
-from meters.views.common import add_errors, customer_or_404, error_text
+from meters.views.common import customer_or_404, error_text
 from pdam.access import permission_required
+from pdam.forms import form_add_errors
 
 
 def _row_json(reading: Reading) -> dict:
@@ -111,7 +112,7 @@ def reading_single(request: HttpRequest, number: str) -> HttpResponse:
                 reason=data["reason"],
             )
         except ValidationError as error:
-            add_errors(form, error)
+            form_add_errors(form, error)
         else:
             text = _("Reading saved: %(usage)s m3.") % {"usage": reading.usage_m3}
             if reading.flags:

@@ -10,8 +10,9 @@ from customers.models import Customer
 from meters import selectors, services
 from meters.forms import MeterInstallForm, MeterReplaceForm
 from meters.models import Meter, Reading
-from meters.views.common import add_errors, customer_or_404
+from meters.views.common import customer_or_404
 from pdam.access import permission_required
+from pdam.forms import form_add_errors
 
 
 def customer_section(request: HttpRequest, customer: Customer) -> tuple[str, dict] | None:
@@ -35,7 +36,7 @@ def meter_install(request: HttpRequest, number: str) -> HttpResponse:
         try:
             services.meter_install(actor=request.user, customer=customer, **form.cleaned_data)
         except ValidationError as error:
-            add_errors(form, error)
+            form_add_errors(form, error)
         else:
             messages.success(request, _("Meter installed."))
             return redirect("customers:detail", number=customer.number)
@@ -52,7 +53,7 @@ def meter_replace(request: HttpRequest, number: str) -> HttpResponse:
         try:
             services.meter_replace(actor=request.user, customer=customer, **form.cleaned_data)
         except ValidationError as error:
-            add_errors(form, error)
+            form_add_errors(form, error)
         else:
             messages.success(request, _("Meter replaced."))
             return redirect("customers:detail", number=customer.number)

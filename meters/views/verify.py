@@ -9,8 +9,8 @@ from django.utils.translation import gettext as _
 from meters import selectors, services
 from meters.forms import VerifyForm
 from meters.models import Reading
-from meters.views.common import add_errors
 from pdam.access import permission_required
+from pdam.forms import form_add_errors
 
 
 @permission_required("meters.verify_reading")
@@ -27,7 +27,7 @@ def verification_detail(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             services.reading_verify(actor=request.user, reading=reading, **form.cleaned_data)
         except ValidationError as error:
-            add_errors(form, error)
+            form_add_errors(form, error)
         else:
             messages.success(
                 request, _("Reading of %(number)s handled.") % {"number": reading.customer.number}

@@ -8,6 +8,7 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection, connections
+from django.utils import timezone
 
 from billing.bill_run import bill_run_start
 from billing.models import BillRun, Invoice, InvoiceLine
@@ -77,7 +78,7 @@ WHERE r.period_id = %s AND r.status = 'ok' AND c.status = 'active';
 
 def bench_bill_run(*, emit) -> None:
     latest = Period.objects.order_by("-month").first()
-    month = month_add(latest.month, 1) if latest else settings_month()
+    month = month_add(latest.month, 1) if latest else timezone.localdate().replace(day=1)
     period = period_get_or_open(month=month)
     started = time.perf_counter()
     billable = _prepare(period)
@@ -123,9 +124,3 @@ def _database_url() -> str:
     db = connection.settings_dict
     auth = db["USER"] + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
     return f"postgres://{auth}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
-
-
-def settings_month():
-    from django.utils import timezone
-
-    return timezone.localdate().replace(day=1)

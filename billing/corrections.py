@@ -32,7 +32,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from billing.bill_run import EarlierMonth, invoice_number, spread_usage, true_up_lines
-from billing.extensions import paid_amount
+from billing.extensions import invoice_replaced, paid_amount
 from billing.models import (
     CorrectionKind,
     CorrectionState,
@@ -396,6 +396,7 @@ def invoice_correction_approve(*, actor, correction: InvoiceCorrection, note: st
             )
             for position, line in enumerate(draft.lines, 1)
         )
+        invoice_replaced(original=original, replacement=replacement, actor=actor)
         locked.state = CorrectionState.APPROVED
         locked.decided_by = actor
         locked.decided_at = now

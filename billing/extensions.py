@@ -41,3 +41,28 @@ def paid_amount(invoice: Invoice) -> int:
     if isinstance(paid, bool) or not isinstance(paid, int) or paid < 0:
         raise TypeError(f"A paid amount is an int of Rupiah ≥ 0, got {paid!r}")
     return paid
+
+
+# (original, replacement, actor) -> None: called inside the correction's transaction, with the
+# customer and the original invoice locked, once the replacement and its lines exist. Payments
+# moves what was paid on the original over to the customer (a credit that settles the
+# replacement as far as it reaches).
+ReplacementHandler = Callable[[Invoice, Invoice, object], None]
+
+_replacement_handlers: list[ReplacementHandler] = []
+
+
+def register_replacement_handler(handler: ReplacementHandler) -> ReplacementHandler:
+    if handler not in _replacement_handlers:
+        _replacement_handlers.append(handler)
+    return handler
+
+
+def unregister_replacement_handler(handler: ReplacementHandler) -> None:
+    if handler in _replacement_handlers:
+        _replacement_handlers.remove(handler)
+
+
+def invoice_replaced(*, original: Invoice, replacement: Invoice, actor) -> None:
+    for handler in list(_replacement_handlers):
+        handler(original, replacement, actor)

@@ -19,4 +19,15 @@ app.conf.beat_schedule = {
         "task": "billing.tasks.bill_run_scheduled",
         "schedule": crontab(hour=1, minute=30),
     },
+    # Asks Midtrans about online orders nobody heard of for 15 minutes (a Snap page can expire
+    # without any notification).
+    "online-orders-sweep": {
+        "task": "payments.tasks.online_orders_sweep",
+        "schedule": crontab(minute="*/10"),
+    },
+    # Credit from overpayments settles the next invoices it covers (after each bill run too).
+    "credits-apply": {
+        "task": "payments.tasks.credits_apply",
+        "schedule": crontab(hour=3, minute=0),
+    },
 }

@@ -40,14 +40,19 @@ _CORRECTIONS = {"billing.add_invoicecorrection", "billing.view_invoicecorrection
 # managers and supervisors report on them.
 _INVOICES_VIEW = {"billing.view_invoice"}
 
+# Payments and shifts are read by every staff role but CS's (CS sees them on the customer page).
+_PAYMENTS_VIEW = {"payments.view_payment", "payments.view_cashiershift"}
+_PAYMENTS_REVIEW = {"payments.review_payments", "payments.refund_credit", "payments.approve_void"}
+
 ROLE_PERMISSIONS: dict[Role, set[str]] = {
     Role.CUSTOMER: set(),
-    Role.CS: _CS | _TARIFFS_VIEW | _CORRECTIONS | _INVOICES_VIEW,
-    Role.CASHIER: {"customers.view_customer"} | _INVOICES_VIEW,
+    Role.CS: _CS | _TARIFFS_VIEW | _CORRECTIONS | _INVOICES_VIEW | {"payments.view_payment"},
+    Role.CASHIER: {"customers.view_customer", "payments.take_payment"} | _INVOICES_VIEW | _PAYMENTS_VIEW,
     Role.MANAGER: {"customers.view_customer", "customers.view_registry_report", "billing.view_billrun"}
     | _READINGS_VIEW
     | _TARIFFS_VIEW
-    | _INVOICES_VIEW,
+    | _INVOICES_VIEW
+    | _PAYMENTS_VIEW,
     Role.SUPERVISOR: _CS
     | {
         "customers.view_registry_report",
@@ -59,7 +64,9 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
     }
     | _TARIFFS_VIEW
     | _CORRECTIONS
-    | _INVOICES_VIEW,
+    | _INVOICES_VIEW
+    | _PAYMENTS_VIEW
+    | _PAYMENTS_REVIEW,
     Role.ADMIN: set(),  # every permission, see roles_sync
 }
 
@@ -68,9 +75,9 @@ ROLE_HOME: dict[Role, str] = {
     Role.ADMIN: "admin:index",
     Role.SUPERVISOR: "customers:overview",
     Role.MANAGER: "customers:overview",
-    Role.CASHIER: "customers:search",
+    Role.CASHIER: "payments:desk",
     Role.CS: "customers:search",
-    Role.CUSTOMER: "customers:my_connections",
+    Role.CUSTOMER: "payments:my_bills",
 }
 
 STAFF_ROLES = {Role.ADMIN, Role.SUPERVISOR, Role.MANAGER, Role.CASHIER, Role.CS}

@@ -194,6 +194,42 @@ CELERY_TASK_SOFT_TIME_LIMIT = 25 * 60
 MIDTRANS_SERVER_KEY = env.str("MIDTRANS_SERVER_KEY", default="")
 MIDTRANS_CLIENT_KEY = env.str("MIDTRANS_CLIENT_KEY", default="")
 MIDTRANS_IS_PRODUCTION = env.bool("MIDTRANS_IS_PRODUCTION", default=False)
+# The simulator (app `midtrans_sim`, served under /midtrans-sim/) speaks Midtrans's HTTP API for
+# the quick start and the tests. It is on only with DEBUG and no server key: never in production.
+MIDTRANS_SIMULATOR = DEBUG and not MIDTRANS_SERVER_KEY
+if MIDTRANS_SIMULATOR:
+    MIDTRANS_SERVER_KEY = "SB-Mid-server-SIMULATOR"
+    MIDTRANS_CLIENT_KEY = "SB-Mid-client-SIMULATOR"
+    INSTALLED_APPS.insert(INSTALLED_APPS.index("pdam"), "midtrans_sim")
+# Where the portal finds the simulator (tests point it at their live server).
+MIDTRANS_SIMULATOR_URL = env.str("MIDTRANS_SIMULATOR_URL", default=PORTAL_URL.rstrip("/") + "/midtrans-sim")
+# Seconds the portal waits for Midtrans before giving up (midtransclient sets no timeout).
+MIDTRANS_TIMEOUT_SECONDS = env.float("MIDTRANS_TIMEOUT_SECONDS", default=10.0)
+# The methods offered on the Snap page (Snap's enabled_payments names); cards are off by default.
+MIDTRANS_ENABLED_PAYMENTS = env.list(
+    "MIDTRANS_ENABLED_PAYMENTS",
+    default=[
+        "bca_va",
+        "bni_va",
+        "bri_va",
+        "permata_va",
+        "echannel",
+        "other_qris",
+        "gopay",
+        "shopeepay",
+        "indomaret",
+        "alfamart",
+    ],
+)
+# The public bill check: lookups per IP per window (a number cannot be harvested), and the
+# proof a customer gives to link a connection to their account (wrong proofs per number / per IP).
+BILL_CHECK_LIMIT = env.int("BILL_CHECK_LIMIT", default=20)
+BILL_CHECK_WINDOW_SECONDS = env.int("BILL_CHECK_WINDOW_SECONDS", default=600)
+CONNECTION_PROOF_FAILURE_LIMIT = env.int("CONNECTION_PROOF_FAILURE_LIMIT", default=5)
+CONNECTION_PROOF_IP_FAILURE_LIMIT = env.int("CONNECTION_PROOF_IP_FAILURE_LIMIT", default=20)
+CONNECTION_PROOF_WINDOW_SECONDS = env.int("CONNECTION_PROOF_WINDOW_SECONDS", default=3600)
+# Snap page lifetime; an order not paid by then expires.
+MIDTRANS_ORDER_EXPIRY_MINUTES = env.int("MIDTRANS_ORDER_EXPIRY_MINUTES", default=24 * 60)
 
 # Security. Production (DEBUG off) gets HTTPS-only cookies, HSTS and redirects by default;
 # each can be turned off from the environment, e.g. behind a proxy that already redirects.

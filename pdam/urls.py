@@ -1,8 +1,10 @@
+from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
 
+from payments.views import public
 from pdam import views
 from pdam.forms import LoginForm
 
@@ -10,7 +12,7 @@ admin.site.site_header = _("PDAM billing portal administration")
 admin.site.site_title = _("PDAM administration")
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", public.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("dashboard/", views.dashboard, name="dashboard"),
     path(
@@ -33,9 +35,13 @@ urlpatterns = [
     path("customers/", include("customers.urls")),
     path("meters/", include("meters.urls")),
     path("billing/", include("billing.urls")),
+    path("payments/", include("payments.urls")),
     path("admin/login/", views.admin_login),
     path("admin/", admin.site.urls),
 ]
+
+if settings.MIDTRANS_SIMULATOR:
+    urlpatterns.insert(0, path("midtrans-sim/", include("midtrans_sim.urls")))
 
 # Media (reading photos, imports, invoice PDFs) is never served as files: each is served by a
 # view that checks who asks.

@@ -23,11 +23,6 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse({"status": "ok", "database": "ok"})
 
 
-def home(request: HttpRequest) -> HttpResponse:
-    """The public front page."""
-    return render(request, "pdam/home.html")
-
-
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Send each user to their role's own home page."""
     if not request.user.is_authenticated:

@@ -26,9 +26,9 @@ def test_healthz_reports_unreachable_database(client):
 @pytest.mark.parametrize(
     ("persona", "home"),
     [
-        ("customer", "/customers/mine/"),
+        ("customer", "/payments/my-bills/"),
         ("cs", "/customers/"),
-        ("cashier", "/customers/"),
+        ("cashier", "/payments/desk/"),
         ("manager", "/customers/overview/"),
         ("supervisor", "/customers/overview/"),
         ("admin", "/admin/"),

@@ -18,6 +18,8 @@ BENCHMARKS = [
     "meters.bench.bench_reading_import",
     "billing.bench.bench_bill_run",
     "billing.bench_documents.bench_documents",
+    "payments.bench.bench_cashier_lookup",
+    "payments.bench_notifications.bench_notifications",
 ]
 
 
@@ -32,8 +34,13 @@ class Command(BaseCommand):
             help="Customers to seed (default BENCH_CUSTOMERS or 1000000).",
         )
         parser.add_argument("--keep", action="store_true", help="Keep the benchmark database afterwards.")
+        parser.add_argument(
+            "--only",
+            default="",
+            help="Run only the benchmarks whose path contains this (e.g. notifications).",
+        )
 
-    def handle(self, *args, customers: int, keep: bool, **options) -> None:
+    def handle(self, *args, customers: int, keep: bool, only: str, **options) -> None:
         if connection.vendor != "postgresql":
             raise CommandError("Benchmarks run on PostgreSQL: set DATABASE_URL=postgres://…")
         creation = connection.creation
@@ -47,7 +54,8 @@ class Command(BaseCommand):
             call_command("seed_demo", customers=customers, quiet=True, stdout=self.stdout)
             self.stdout.write(f"seed_total_seconds={time.perf_counter() - started:.1f}")
             for path in BENCHMARKS:
-                import_string(path)(emit=self._emit)
+                if only in path:
+                    import_string(path)(emit=self._emit)
         finally:
             if not keep:
                 creation.destroy_test_db(old_name, verbosity=0)

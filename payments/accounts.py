@@ -1,0 +1,395 @@
+"""The customer's side: the public bill check, self-registration, connections proven by a bill,
+and "my bills".
+
+Two things here stop strangers from learning about customers:
+
+- The public bill check shows a masked name, the area and amounts only, and is rate-limited per
+  address (`BILL_CHECK_LIMIT` lookups per `BILL_CHECK_WINDOW_SECONDS`), found or not.
+- Linking a connection to an account needs a proof only the customer has: the exact total of one
+  of the connection's last three issued invoices (printed on the bill as "Total to pay"). Wrong
+  proofs are counted per customer number and per address; past the limit every attempt is refused,
+  right or wrong, until the window ends, so the total cannot be guessed.
+
+Counters live in Django's cache, in fixed windows. With several web processes the cache must be
+shared (Redis, `CACHE_URL`), or each process counts on its own.
+"""
+
+import datetime
+import hashlib
+import time
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.cache import cache
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef, Prefetch, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.models import Invoice, InvoiceStatus
+from customers.models import Customer, CustomerStatus
+from payments.masking import mask_name
+from payments.models import LIVE_ORDER_STATES, CreditEntry, OrderInvoice, Payment, PaymentAllocation
+from payments.selectors import invoice_amount_due, invoices_outstanding
+from pdam.audit import audit_record
+from pdam.roles import Role, user_create
+
+# How many of the latest issued invoices a proof may name.
+PROOF_INVOICES = 3
+# "My bills" shows this much history per connection.
+HISTORY_DAYS = 2 * 366
+
+
+def _setting(name: str) -> int:
+    return int(getattr(settings, name))
+
+
+def bill_check_limit() -> int:
+    return _setting("BILL_CHECK_LIMIT")
+
+
+def bill_check_window() -> int:
+    return _setting("BILL_CHECK_WINDOW_SECONDS")
+
+
+def proof_failure_limit() -> int:
+    """Wrong proofs allowed per customer number in one window."""
+    return _setting("CONNECTION_PROOF_FAILURE_LIMIT")
+
+
+def proof_ip_failure_limit() -> int:
+    """Wrong proofs allowed per address in one window (someone trying many numbers)."""
+    return _setting("CONNECTION_PROOF_IP_FAILURE_LIMIT")
+
+
+def proof_window() -> int:
+    return _setting("CONNECTION_PROOF_WINDOW_SECONDS")
+
+
+# --- Counting in fixed windows -------------------------------------------------------------------
+
+
+def _window_key(scope: str, ident: str, window: int) -> str:
+    # Hashed: a cache key must not carry spaces or an address's colons, and need not carry data.
+    digest = hashlib.sha256(ident.encode()).hexdigest()[:32]
+    return f"pdam:{scope}:{window}:{digest}:{int(time.time()) // window}"
+
+
+def _window_seconds_left(window: int) -> int:
+    return window - int(time.time()) % window
+
+
+def _count(scope: str, ident: str, window: int) -> int:
+    return int(cache.get(_window_key(scope, ident, window), 0))
+
+
+def _count_up(scope: str, ident: str, window: int) -> int:
+    key = _window_key(scope, ident, window)
+    cache.add(key, 0, timeout=window + 1)
+    try:
+        return int(cache.incr(key))
+    except ValueError:  # expired between add and incr
+        cache.set(key, 1, timeout=window + 1)
+        return 1
+
+
+def _reset(scope: str, ident: str, window: int) -> None:
+    cache.delete(_window_key(scope, ident, window))
+
+
+@dataclass(frozen=True)
+class Throttle:
+    allowed: bool
+    retry_after: int  # seconds until the window ends
+
+
+def bill_check_count(*, ip: str) -> Throttle:
+    """Count one bill check from `ip` (found or not); refused past the limit."""
+    window = bill_check_window()
+    used = _count_up("billcheck", ip or "-", window)
+    return Throttle(allowed=used <= bill_check_limit(), retry_after=_window_seconds_left(window))
+
+
+# --- The public bill check -----------------------------------------------------------------------
+
+
+@dataclass
+class InvoiceDue:
+    invoice: Invoice
+    amount_due: int
+    overdue: bool
+    payment_pending: bool = False
+
+
+@dataclass
+class OutstandingBills:
+    invoices: list[InvoiceDue]
+
+    @property
+    def total(self) -> int:
+        return sum(row.amount_due for row in self.invoices)
+
+
+@dataclass
+class BillCheck:
+    """What an anonymous visitor may learn about a connection."""
+
+    number: str
+    masked_name: str
+    area: str
+    status: str
+    status_label: str
+    outstanding: OutstandingBills
+
+    @property
+    def connected(self) -> bool:
+        return self.status == CustomerStatus.ACTIVE
+
+
+def _invoices_with_live_order(invoice_ids: list[int]) -> set[int]:
+    """Those of `invoice_ids` that an online order is waiting on ("payment in progress")."""
+    if not invoice_ids:
+        return set()
+    return set(
+        OrderInvoice.objects.filter(
+            invoice_id__in=invoice_ids, order__state__in=LIVE_ORDER_STATES
+        ).values_list("invoice_id", flat=True)
+    )
+
+
+def _invoices_due(invoices: list[Invoice], *, today: datetime.date) -> OutstandingBills:
+    pending = _invoices_with_live_order([invoice.pk for invoice in invoices])
+    return OutstandingBills(
+        invoices=[
+            InvoiceDue(
+                invoice=invoice,
+                amount_due=invoice_amount_due(invoice),
+                overdue=invoice.due_date < today,
+                payment_pending=invoice.pk in pending,
+            )
+            for invoice in invoices
+        ]
+    )
+
+
+def bill_check(*, number: str) -> BillCheck | None:
+    """The public answer for a customer number, or None when no connection has it.
+
+    An unknown number runs the same invoice query as a known one, so that the answer takes about
+    as long either way.
+    """
+    customer = Customer.objects.select_related("route__zone").filter(number=number).first()
+    invoices = list(invoices_outstanding(customer=customer.pk if customer else 0))
+    if customer is None:
+        return None
+    return BillCheck(
+        number=customer.number,
+        masked_name=mask_name(customer.name),
+        area=customer.route.zone.name,
+        status=customer.status,
+        status_label=customer.get_status_display(),
+        outstanding=_invoices_due(invoices, today=timezone.localdate()),
+    )
+
+
+# --- Proving a connection ------------------------------------------------------------------------
+
+
+def _proof_refused_message() -> str:
+    return _(
+        "The customer number and the bill total do not match. Type the “Total to pay” of one of "
+        "your last three water bills for this connection."
+    )
+
+
+def _proof_throttled_message() -> str:
+    minutes = max(1, round(proof_window() / 60))
+    return _(
+        "Too many wrong attempts for this customer number or from your connection. Try again in "
+        "%(minutes)s minutes, or bring your bill to our customer service."
+    ) % {"minutes": minutes}
+
+
+def proof_totals(*, customer: Customer) -> list[int]:
+    """The totals a proof may name: the connection's last three issued invoices."""
+    return list(
+        Invoice.objects.filter(customer=customer, status=InvoiceStatus.ISSUED)
+        .order_by("-period__month")
+        .values_list("total", flat=True)[:PROOF_INVOICES]
+    )
+
+
+def _customer_proven(*, number: str, proof_total: int, ip: str) -> Customer:
+    """The connection `number` when `proof_total` is one of its last three bills' totals.
+
+    Every refusal counts against the number and the address, an unknown number too (so the
+    answer does not tell whether a number exists); past either limit all attempts are refused.
+    """
+    window = proof_window()
+    if (
+        _count("proof-number", number, window) >= proof_failure_limit()
+        or _count("proof-ip", ip or "-", window) >= proof_ip_failure_limit()
+    ):
+        raise ValidationError(_proof_throttled_message(), code="throttled")
+    customer = Customer.objects.filter(number=number).first()
+    if customer is None or proof_total not in proof_totals(customer=customer):
+        _count_up("proof-number", number, window)
+        _count_up("proof-ip", ip or "-", window)
+        raise ValidationError({"proof": ValidationError(_proof_refused_message(), code="proof")})
+    return customer
+
+
+def _link(*, customer_id: int, user, reason: str) -> Customer:
+    """Link the connection to `user` under a row lock. Call inside a transaction."""
+    customer = Customer.objects.select_for_update().get(pk=customer_id)
+    if customer.user_id == user.pk:
+        raise ValidationError(
+            {"number": ValidationError(_("This connection is already in your account."), code="linked")}
+        )
+    if customer.user_id is not None:
+        raise ValidationError(
+            {
+                "number": ValidationError(
+                    _(
+                        "This connection is already linked to another portal account. If that is not "
+                        "yours, please contact our customer service."
+                    ),
+                    code="linked_elsewhere",
+                )
+            }
+        )
+    customer.user = user
+    customer.save(update_fields=["user"])
+    audit_record(
+        actor=user,
+        action="customer.portal_link",
+        obj=customer,
+        changes={"user": [None, user.get_username()]},
+        reason=reason,
+    )
+    return customer
+
+
+def _email_taken(email: str) -> bool:
+    User = get_user_model()
+    return User.objects.filter(Q(username__iexact=email) | Q(email__iexact=email)).exists()
+
+
+def _email_taken_error() -> ValidationError:
+    return ValidationError(
+        {
+            "email": ValidationError(
+                _("An account with this email address already exists. Log in, or use another address."),
+                code="email_taken",
+            )
+        }
+    )
+
+
+def account_register(*, number: str, proof_total: int, email: str, password: str, ip: str):
+    """Create a customer's portal account (login = the email address) holding connection `number`.
+
+    `password` has passed the password validators (the form runs them). Raises ValidationError,
+    with nothing changed, for a wrong proof, a connection linked to another account or an email
+    address already in use.
+    """
+    email = email.strip().lower()
+    customer = _customer_proven(number=number, proof_total=proof_total, ip=ip)
+    if customer.user_id is None and _email_taken(email):
+        raise _email_taken_error()
+    try:
+        with transaction.atomic():
+            user = user_create(username=email, password=password, role=Role.CUSTOMER, email=email)
+            _link(customer_id=customer.pk, user=user, reason="self-registration")
+    except IntegrityError:  # the same address registered a moment ago
+        raise _email_taken_error() from None
+    _reset("proof-number", number, proof_window())
+    return user
+
+
+def connection_add(*, user, number: str, proof_total: int, ip: str) -> Customer:
+    """Add connection `number` to a customer's account (a landlord's second house), with the same
+    proof as registration."""
+    customer = _customer_proven(number=number, proof_total=proof_total, ip=ip)
+    with transaction.atomic():
+        customer = _link(customer_id=customer.pk, user=user, reason="added by the customer")
+    _reset("proof-number", number, proof_window())
+    return customer
+
+
+# --- My bills --------------------------------------------------------------------------------------
+
+
+@dataclass
+class ConnectionBills:
+    customer: Customer
+    outstanding: OutstandingBills
+    paid: list[PaymentAllocation] = field(default_factory=list)
+    payments: list[Payment] = field(default_factory=list)
+    credit: int = 0
+
+
+def my_bills(*, user) -> list[ConnectionBills]:
+    """Every connection `user` holds, with what is owed, what was paid and how.
+
+    A fixed number of queries however many connections (a landlord's account) and invoices.
+    """
+    customers = list(
+        Customer.objects.filter(user=user).select_related("route__zone", "tariff_class").order_by("number")
+    )
+    if not customers:
+        return []
+    ids = [customer.pk for customer in customers]
+    since = timezone.now() - datetime.timedelta(days=HISTORY_DAYS)
+    # `selectors.invoices_outstanding` for many customers in one query: issued, no live payment.
+    live_allocation = PaymentAllocation.objects.filter(invoice=OuterRef("pk"), released_at__isnull=True)
+    outstanding = list(
+        Invoice.objects.filter(customer_id__in=ids, status=InvoiceStatus.ISSUED)
+        .filter(~Exists(live_allocation))
+        .select_related("period")
+        .order_by("period__month", "number")
+    )
+    paid = list(
+        PaymentAllocation.objects.filter(
+            invoice__customer_id__in=ids, released_at__isnull=True, payment__paid_at__gte=since
+        )
+        .select_related("invoice__period", "payment")
+        .order_by("-invoice__period__month", "-invoice__number")
+    )
+    payments = list(
+        Payment.objects.filter(customer_id__in=ids, paid_at__gte=since)
+        .select_related("reversal")
+        .prefetch_related(
+            Prefetch(
+                "allocations",
+                queryset=PaymentAllocation.objects.select_related("invoice__period").order_by(
+                    "invoice__period__month"
+                ),
+            )
+        )
+        .order_by("-paid_at", "-pk")
+    )
+    credits = dict(
+        CreditEntry.objects.filter(customer_id__in=ids)
+        .values_list("customer_id")
+        .annotate(total=Sum("amount"))
+        .order_by()
+    )
+    due = _invoices_due(outstanding, today=timezone.localdate())
+    bills = {
+        customer.pk: ConnectionBills(
+            customer=customer,
+            outstanding=OutstandingBills(invoices=[]),
+            credit=int(credits.get(customer.pk) or 0),
+        )
+        for customer in customers
+    }
+    for row in due.invoices:
+        bills[row.invoice.customer_id].outstanding.invoices.append(row)
+    for allocation in paid:
+        bills[allocation.invoice.customer_id].paid.append(allocation)
+    for payment in payments:
+        bills[payment.customer_id].payments.append(payment)
+    return list(bills.values())

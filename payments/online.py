@@ -1,0 +1,455 @@
+"""Online payment through Midtrans Snap: orders, notifications, the sweeper.
+
+The rules (DESIGN.md §3): the local order is committed before Snap is called; an order id is
+never reused; a notification is stored before anything else, its signature checked in constant
+time, and what it says is confirmed with the status API before anything changes; processing is
+idempotent, so duplicates, replays and stale notifications change nothing.
+
+Order states: created → pending → paid → reversed; created/pending → expired / cancelled /
+failed; an amount that differs from the order → review.
+"""
+
+import datetime
+import json
+import logging
+import secrets
+from decimal import Decimal, InvalidOperation
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from billing.models import Invoice
+from customers.models import Customer
+from payments import gateway, selectors, services
+from payments.models import (
+    LIVE_ORDER_STATES,
+    GatewayNotification,
+    NotificationOutcome,
+    OnlineOrder,
+    OrderInvoice,
+    OrderState,
+    Payment,
+    ReversalKind,
+    ReviewItem,
+    ReviewKind,
+)
+
+log = logging.getLogger(__name__)
+
+# Midtrans statuses (DESIGN.md §3 "Payments").
+UNPAID_FINAL = {
+    "deny": OrderState.FAILED,
+    "cancel": OrderState.CANCELLED,
+    "expire": OrderState.EXPIRED,
+    "failure": OrderState.FAILED,
+}
+REVERSING = {"refund": ReversalKind.REFUND, "chargeback": ReversalKind.CHARGEBACK}
+PARTIAL_REVERSING = {"partial_refund", "partial_chargeback"}
+
+
+def _unavailable() -> ValidationError:
+    return ValidationError(
+        _(
+            "Online payment is not available right now. Nothing was charged; "
+            "please try again in a few minutes."
+        )
+    )
+
+
+def is_paid(status: dict) -> bool:
+    """Paid only on settlement, or capture with fraud_status accept."""
+    state = status.get("transaction_status")
+    return state == "settlement" or (state == "capture" and status.get("fraud_status") == "accept")
+
+
+def order_id_new(customer: Customer) -> str:
+    """`PDAM-<customer>-<yymmddHHMMSS>-<random>`: letters, digits and dashes, ≤ 50 characters."""
+    stamp = timezone.localtime().strftime("%y%m%d%H%M%S")
+    return f"PDAM-{customer.number}-{stamp}-{secrets.token_hex(3).upper()}"
+
+
+def _invoice_key(invoices: list[Invoice]) -> str:
+    return ",".join(str(pk) for pk in sorted(invoice.pk for invoice in invoices))
+
+
+def _item_name(invoice: Invoice) -> str:
+    return (_("Water bill %(month)s") % {"month": invoice.period.month.strftime("%m/%Y")})[:50]
+
+
+def _snap_parameters(order: OnlineOrder, lines: list[OrderInvoice], finish_url: str) -> dict:
+    customer = order.customer
+    start = timezone.localtime(order.created_at)
+    minutes = max(1, int((order.expires_at - order.created_at).total_seconds() // 60))
+    return {
+        "transaction_details": {"order_id": order.order_id, "gross_amount": int(order.gross_amount)},
+        "item_details": [
+            {
+                "id": line.invoice.number[:50],
+                "price": int(line.amount),
+                "quantity": 1,
+                "name": _item_name(line.invoice),
+            }
+            for line in lines
+        ],
+        "customer_details": {
+            "first_name": customer.name[:50],
+            "email": getattr(order.created_by, "email", "") or "",
+        },
+        "expiry": {
+            "start_time": start.strftime("%Y-%m-%d %H:%M:%S %z"),
+            "unit": "minute",
+            "duration": minutes,
+        },
+        "callbacks": {"finish": finish_url},
+        "enabled_payments": list(settings.MIDTRANS_ENABLED_PAYMENTS),
+    }
+
+
+def _live_order(key: str) -> OnlineOrder | None:
+    return OnlineOrder.objects.filter(invoice_key=key, state__in=LIVE_ORDER_STATES).first()
+
+
+def _reusable(order: OnlineOrder | None, now: datetime.datetime) -> bool:
+    margin = datetime.timedelta(minutes=5)
+    return (
+        order is not None and order.state == OrderState.PENDING and bool(order.redirect_url)
+    ) and order.expires_at > now + margin
+
+
+def order_start(*, customer: Customer, invoice_ids: list[int], finish_url, created_by=None) -> OnlineOrder:
+    """The Snap order for paying these invoices (the oldest outstanding ones, none skipped).
+
+    A second click on Pay for the same invoices reuses the live order. The order row is
+    committed before Snap is called; if Snap fails, the order is marked failed, nothing is
+    charged and the customer gets a clear message. `finish_url(order)` gives Snap's finish URL.
+    """
+    if not gateway.enabled():
+        raise _unavailable()
+    invoice_ids = [int(pk) for pk in invoice_ids]
+    now = timezone.now()
+    with transaction.atomic():
+        services.customer_lock(customer.pk)
+        invoices = services.invoices_for_payment(customer_id=customer.pk, invoice_ids=invoice_ids)
+        key = _invoice_key(invoices)
+        existing = _live_order(key)
+    if existing is not None and not _reusable(existing, now):
+        order_refresh(order=existing)
+        existing.refresh_from_db()
+    if existing is not None and existing.state in LIVE_ORDER_STATES:
+        if _reusable(existing, now) or existing.state == OrderState.CREATED:
+            return existing
+        _order_set_state(existing, OrderState.EXPIRED, detail="replaced by a new order near its expiry")
+    try:
+        with transaction.atomic():
+            services.customer_lock(customer.pk)
+            invoices = services.invoices_for_payment(customer_id=customer.pk, invoice_ids=invoice_ids)
+            order = OnlineOrder.objects.create(
+                order_id=order_id_new(customer),
+                customer=customer,
+                gross_amount=sum(selectors.invoice_amount_due(invoice) for invoice in invoices),
+                invoice_key=key,
+                state=OrderState.CREATED,
+                created_at=now,
+                updated_at=now,
+                expires_at=now + datetime.timedelta(minutes=settings.MIDTRANS_ORDER_EXPIRY_MINUTES),
+                created_by=created_by if created_by is not None and created_by.is_authenticated else None,
+            )
+            lines = OrderInvoice.objects.bulk_create(
+                OrderInvoice(order=order, invoice=invoice, amount=selectors.invoice_amount_due(invoice))
+                for invoice in invoices
+            )
+    except IntegrityError:
+        # Another click made the live order for these invoices a moment ago: use that one.
+        other = _live_order(key)
+        if other is None:
+            raise
+        return other
+    try:
+        answer = gateway.snap_create(_snap_parameters(order, lines, finish_url(order)))
+    except (gateway.GatewayError, gateway.GatewayRefused) as error:
+        log.warning("Snap create failed for %s: %s", order.order_id, error)
+        OnlineOrder.objects.filter(pk=order.pk, state=OrderState.CREATED).update(
+            state=OrderState.FAILED, failure=str(error)[:1000], updated_at=timezone.now()
+        )
+        raise _unavailable() from error
+    OnlineOrder.objects.filter(pk=order.pk, state=OrderState.CREATED).update(
+        state=OrderState.PENDING,
+        snap_token=answer["token"][:100],
+        redirect_url=answer["redirect_url"][:500],
+        updated_at=timezone.now(),
+    )
+    order.refresh_from_db()
+    return order
+
+
+def _order_set_state(order: OnlineOrder, state: str, *, detail: str = "") -> None:
+    OnlineOrder.objects.filter(pk=order.pk, state__in=LIVE_ORDER_STATES).update(
+        state=state, updated_at=timezone.now(), failure=detail[:1000]
+    )
+
+
+def _amount(text) -> Decimal | None:
+    try:
+        return Decimal(str(text))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def status_apply(*, order: OnlineOrder, status: dict, notification: GatewayNotification | None = None) -> str:
+    """Apply what the status API says about `order` (the truth, whatever a notification said).
+
+    Returns the notification outcome. Idempotent: applying the same status twice changes nothing.
+    """
+    state = status.get("transaction_status", "")
+    with transaction.atomic():
+        services.customer_lock(order.customer_id)
+        order = OnlineOrder.objects.select_for_update().get(pk=order.pk)
+        before = order.state
+        outcome = NotificationOutcome.NO_CHANGE
+        order.transaction_status = state[:32]
+        order.payment_type = str(status.get("payment_type", order.payment_type))[:32]
+        order.transaction_id = str(status.get("transaction_id", order.transaction_id))[:64]
+        order.last_checked_at = timezone.now()
+        amounts = [_amount(status.get("gross_amount"))]
+        if notification is not None:
+            amounts.append(_amount(json.loads(notification.body).get("gross_amount")))
+        if is_paid(status):
+            if any(amount != order.gross_amount for amount in amounts):
+                outcome = NotificationOutcome.MISMATCH
+                if order.state not in (OrderState.PAID, OrderState.REVERSED, OrderState.REVIEW):
+                    order.state = OrderState.REVIEW
+                    ReviewItem.objects.create(
+                        kind=ReviewKind.AMOUNT_MISMATCH,
+                        customer_id=order.customer_id,
+                        order=order,
+                        notification=notification,
+                        amount=order.gross_amount,
+                        detail=_("Order %(order)s is for %(expected)s; Midtrans reports %(reported)s.")
+                        % {
+                            "order": order.order_id,
+                            "expected": order.gross_amount,
+                            "reported": ", ".join(str(a) for a in amounts),
+                        },
+                    )
+            elif order.state in (OrderState.PAID, OrderState.REVERSED):
+                outcome = NotificationOutcome.NO_CHANGE
+            else:
+                order.save()
+                services.online_settlement_apply(order=order, paid_at=_settled_at(status), detail=state)
+                order.refresh_from_db()
+                outcome = NotificationOutcome.APPLIED
+        elif state in ("pending", "capture"):  # capture without accept: challenged, waits
+            if order.state == OrderState.CREATED:
+                order.state = OrderState.PENDING
+                outcome = NotificationOutcome.APPLIED
+        elif state in UNPAID_FINAL:
+            if order.state == OrderState.PAID and state in ("deny", "cancel"):
+                services.payment_reverse(
+                    payment=Payment.objects.get(order=order),
+                    kind=ReversalKind.DENY,
+                    reason=_("Midtrans reports %(status)s after the settlement.") % {"status": state},
+                )
+                order.state = OrderState.REVERSED
+                outcome = NotificationOutcome.APPLIED
+            elif order.state in LIVE_ORDER_STATES:
+                order.state = UNPAID_FINAL[state]
+                outcome = NotificationOutcome.APPLIED
+        elif state in REVERSING:
+            if order.state == OrderState.PAID:
+                services.payment_reverse(
+                    payment=Payment.objects.get(order=order),
+                    kind=REVERSING[state],
+                    reason=_("Midtrans reports %(status)s.") % {"status": state},
+                )
+                order.state = OrderState.REVERSED
+                outcome = NotificationOutcome.APPLIED
+        elif (
+            state in PARTIAL_REVERSING
+            and not ReviewItem.objects.filter(
+                order=order, kind=ReviewKind.REVERSAL, resolved_at=None
+            ).exists()
+        ):
+            ReviewItem.objects.create(
+                kind=ReviewKind.REVERSAL,
+                customer_id=order.customer_id,
+                order=order,
+                notification=notification,
+                amount=order.gross_amount,
+                detail=_("Midtrans reports %(status)s: part of the payment went back; settle it by hand.")
+                % {"status": state},
+            )
+            outcome = NotificationOutcome.APPLIED
+        if order.state != before:
+            order.updated_at = timezone.now()
+        order.save()
+    return outcome
+
+
+def _settled_at(status: dict) -> datetime.datetime:
+    """When Midtrans settled it (its times are Jakarta time, WIB); now when it does not say."""
+    text = status.get("settlement_time") or status.get("transaction_time")
+    try:
+        return datetime.datetime.strptime(f"{text} +0700", "%Y-%m-%d %H:%M:%S %z")
+    except ValueError:
+        return timezone.now()
+
+
+def notification_receive(*, body: bytes, remote_addr: str = "") -> int:
+    """Handle a Midtrans HTTP notification; returns the HTTP status to answer.
+
+    200 once it is stored and handled (also for an unknown order, stored and flagged for review,
+    and for anything that changes nothing); 400 for a body that is not a notification; 403 for a
+    bad signature (stored, nothing changes); 503 when Midtrans cannot be asked to confirm or the
+    handling fails, so that Midtrans retries later.
+    """
+    notification = GatewayNotification.objects.create(
+        body=body.decode("utf-8", errors="replace")[:100_000], remote_addr=remote_addr[:64]
+    )
+    try:
+        payload = json.loads(body)
+    except (ValueError, UnicodeDecodeError):
+        payload = None
+    if not isinstance(payload, dict):
+        _note(notification, NotificationOutcome.FAILED, "not a JSON object")
+        return 400
+    notification.sent_order_id = str(payload.get("order_id", ""))[:100]
+    notification.transaction_status = str(payload.get("transaction_status", ""))[:32]
+    notification.signature_valid = gateway.signature_valid(payload)
+    if not notification.signature_valid:
+        _note(notification, NotificationOutcome.FORGED, "signature does not verify")
+        return 403
+    order = OnlineOrder.objects.filter(order_id=notification.sent_order_id).first()
+    if order is None:
+        ReviewItem.objects.create(
+            kind=ReviewKind.UNKNOWN_ORDER,
+            notification=notification,
+            amount=int(_amount(payload.get("gross_amount")) or 0),
+            detail=_("Midtrans sent %(status)s for order %(order)s, which this portal never made.")
+            % {"status": notification.transaction_status, "order": notification.sent_order_id},
+        )
+        _note(notification, NotificationOutcome.UNKNOWN_ORDER, "")
+        return 200
+    notification.order = order
+    try:
+        status = gateway.transaction_status(order.order_id)
+    except (gateway.GatewayError, gateway.GatewayRefused) as error:
+        _note(notification, NotificationOutcome.FAILED, f"status API: {error}")
+        return 503
+    if status is None:
+        _note(notification, NotificationOutcome.NO_CHANGE, "the status API does not know the transaction")
+        return 200
+    try:
+        outcome = status_apply(order=order, status=status, notification=notification)
+    except Exception as error:
+        log.exception("Midtrans notification %s failed", notification.pk)
+        _note(notification, NotificationOutcome.FAILED, f"{type(error).__name__}: {error}"[:2000])
+        return 500
+    _note(notification, outcome, f"status API: {status.get('transaction_status')}")
+    return 200
+
+
+def _note(notification: GatewayNotification, outcome: str, detail: str) -> None:
+    notification.outcome = outcome
+    notification.detail = detail
+    notification.processed_at = timezone.now()
+    notification.save()
+
+
+def order_refresh(*, order: OnlineOrder) -> OnlineOrder:
+    """Ask Midtrans for the order's true status and apply it (the finish page, the sweeper).
+
+    An order Midtrans does not know past its expiry (the Snap page expired before a method was
+    picked) expires here. When Midtrans cannot be asked, the order stays as it is.
+    """
+    try:
+        status = gateway.transaction_status(order.order_id)
+    except (gateway.GatewayError, gateway.GatewayRefused) as error:
+        log.warning("Status of %s unavailable: %s", order.order_id, error)
+        return order
+    if status is None:
+        now = timezone.now()
+        if order.state in LIVE_ORDER_STATES and order.expires_at <= now:
+            _order_set_state(order, OrderState.EXPIRED, detail="expired without a payment method chosen")
+        else:
+            OnlineOrder.objects.filter(pk=order.pk).update(last_checked_at=now)
+    else:
+        status_apply(order=order, status=status)
+    order.refresh_from_db()
+    return order
+
+
+def orders_sweep(*, stale_minutes: int = 15, limit: int = 500) -> dict:
+    """Ask Midtrans about live orders nobody heard of lately; expire those that expired silently."""
+    now = timezone.now()
+    stale = now - datetime.timedelta(minutes=stale_minutes)
+    orders = list(
+        OnlineOrder.objects.filter(state__in=LIVE_ORDER_STATES, updated_at__lte=stale)
+        .exclude(last_checked_at__gt=stale)
+        .order_by("updated_at")[:limit]
+    )
+    counts = {"checked": 0, "paid": 0, "expired": 0}
+    for order in orders:
+        refreshed = order_refresh(order=order)
+        counts["checked"] += 1
+        if refreshed.state == OrderState.PAID:
+            counts["paid"] += 1
+        elif refreshed.state == OrderState.EXPIRED:
+            counts["expired"] += 1
+    return counts
+
+
+def order_cancel(*, order: OnlineOrder, actor=None) -> bool:
+    """Cancel a live online order before the counter takes cash for its invoices.
+
+    True when the order is dead (cancelled now, or it already was). Raises ValidationError when
+    Midtrans says it was paid (that payment is applied first). False when Midtrans could not be
+    reached: the counter may go on; if the customer pays online too, it becomes credit.
+    """
+    order.refresh_from_db()
+    if order.state not in LIVE_ORDER_STATES:
+        if order.state == OrderState.PAID:
+            raise ValidationError(
+                _("These invoices were just paid online (order %(order)s).") % {"order": order}
+            )
+        return True
+    try:
+        gateway.transaction_cancel(order.order_id)
+    except gateway.GatewayRefused as refused:
+        if refused.status_code == 404:  # no method picked yet: nothing to cancel at Midtrans
+            _order_set_state(order, OrderState.CANCELLED, detail="cancelled for a payment at the counter")
+            return True
+        refreshed = order_refresh(order=order)
+        if refreshed.state == OrderState.PAID:
+            raise ValidationError(
+                _("These invoices were just paid online (order %(order)s).") % {"order": order}
+            ) from refused
+        return refreshed.state not in LIVE_ORDER_STATES
+    except gateway.GatewayError:
+        return False
+    _order_set_state(order, OrderState.CANCELLED, detail="cancelled for a payment at the counter")
+    return True
+
+
+def order_for_viewer(*, order_id: str, user, session_orders: list[str]) -> OnlineOrder:
+    """The order, if the viewer may see it: staff who read payments, the customer who owns it,
+    or the browser session that made it. Raises OnlineOrder.DoesNotExist otherwise."""
+    order = OnlineOrder.objects.select_related("customer").get(order_id=order_id)
+    if order.order_id in session_orders:
+        return order
+    if user.is_authenticated and (
+        user.has_perm("payments.view_payment") or order.customer.user_id == user.pk
+    ):
+        return order
+    raise OnlineOrder.DoesNotExist
+
+
+def order_summary(order: OnlineOrder) -> dict:
+    payment = Payment.objects.filter(order=order).select_related("reversal").first()
+    return {
+        "order": order,
+        "lines": list(order.lines.select_related("invoice__period").order_by("invoice__period__month")),
+        "payment": payment,
+    }

@@ -1,0 +1,94 @@
+"""Customer accounts: registering with a proof of the connection, adding connections, my bills."""
+
+from collections.abc import Callable
+from functools import wraps
+
+from axes.helpers import get_client_ip_address
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from payments import accounts
+from payments.forms_public import ConnectionProofForm, RegisterForm
+from pdam.forms import form_add_errors
+from pdam.roles import Role, user_role
+
+
+def customer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """Customers only: anonymous visitors log in first, staff are refused (their work is on the
+    customer pages, not here)."""
+
+    @wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if user_role(request.user) is not Role.CUSTOMER:
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def _ip(request: HttpRequest) -> str:
+    return get_client_ip_address(request) or ""
+
+
+@never_cache
+def register(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("payments:connection_add")
+    form = RegisterForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            user = accounts.account_register(
+                number=data["number"],
+                proof_total=data["proof"],
+                email=data["email"],
+                password=data["password1"],
+                ip=_ip(request),
+            )
+        except ValidationError as error:
+            form_add_errors(form, error)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            messages.success(
+                request,
+                _("Welcome! Your account is ready and holds connection %(number)s.")
+                % {"number": data["number"]},
+            )
+            return redirect("payments:my_bills")
+    return render(request, "payments/register.html", {"form": form})
+
+
+@customer_required
+@never_cache
+def connection_add(request: HttpRequest) -> HttpResponse:
+    form = ConnectionProofForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            customer = accounts.connection_add(
+                user=request.user,
+                number=form.cleaned_data["number"],
+                proof_total=form.cleaned_data["proof"],
+                ip=_ip(request),
+            )
+        except ValidationError as error:
+            form_add_errors(form, error)
+        else:
+            messages.success(
+                request, _("Connection %(number)s is now in your account.") % {"number": customer.number}
+            )
+            return redirect("payments:my_bills")
+    return render(request, "payments/connection_add.html", {"form": form})
+
+
+@customer_required
+@never_cache
+def my_bills(request: HttpRequest) -> HttpResponse:
+    return render(request, "payments/my_bills.html", {"connections": accounts.my_bills(user=request.user)})

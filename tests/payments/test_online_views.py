@@ -1,0 +1,115 @@
+"""Pay, the finish page and who may see an order (Midtrans faked here; the simulator runs in
+test_midtrans.py)."""
+
+import datetime
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from payments import gateway
+from payments.models import OnlineOrder, OrderState
+from tests.payments.factories import invoice_for
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def snap(monkeypatch):
+    """Snap answers with a token; the status API knows nothing yet (no method picked)."""
+    calls = []
+
+    def create(parameters):
+        calls.append(parameters)
+        token = f"tok-{len(calls)}"
+        return {"token": token, "redirect_url": f"https://snap.example/v2/vtweb/{token}"}
+
+    monkeypatch.setattr(gateway, "snap_create", create)
+    monkeypatch.setattr(gateway, "transaction_status", lambda order_id: None)
+    return calls
+
+
+@pytest.fixture
+def bills(customer):
+    return [
+        invoice_for(customer, datetime.date(2026, 9, 1), 47_300),
+        invoice_for(customer, datetime.date(2026, 10, 1), 52_100),
+    ]
+
+
+def pay(client, customer, invoices):
+    return client.post(
+        reverse("payments:pay"),
+        {
+            "number": customer.number,
+            "invoice": [i.pk for i in invoices],
+            "next": f"/?nomor={customer.number}",
+        },
+    )
+
+
+def test_pay_sends_the_payer_to_snap_with_the_order(snap, customer, bills):
+    client = Client()
+    response = pay(client, customer, bills)
+    assert response.status_code == 302
+    assert response["Location"] == "https://snap.example/v2/vtweb/tok-1"
+    order = OnlineOrder.objects.get()
+    [parameters] = snap
+    assert parameters["transaction_details"] == {"order_id": order.order_id, "gross_amount": 99_400}
+    assert sum(item["price"] * item["quantity"] for item in parameters["item_details"]) == 99_400
+    assert parameters["callbacks"]["finish"].endswith(reverse("payments:order", args=[order.order_id]))
+    assert parameters["expiry"]["unit"] == "minute"
+    assert parameters["expiry"]["start_time"].endswith("+0800")  # Makassar time, with its offset
+    # The browser that paid may see its order, with no account.
+    page = client.get(reverse("payments:order", args=[order.order_id]))
+    assert page.status_code == 200
+    assert order.order_id in page.content.decode()
+
+
+def test_a_second_click_reuses_the_order(snap, customer, bills):
+    client = Client()
+    pay(client, customer, bills)
+    assert pay(client, customer, bills)["Location"] == "https://snap.example/v2/vtweb/tok-1"
+    assert len(snap) == 1 and OnlineOrder.objects.count() == 1
+
+
+def test_a_gap_is_refused_with_a_message_and_nothing_made(snap, customer, bills):
+    client = Client()
+    client.cookies["django_language"] = "en"
+    response = pay(client, customer, bills[1:])
+    assert response["Location"] == f"/?nomor={customer.number}"
+    page = client.get(response["Location"]).content.decode()
+    assert "an older unpaid invoice cannot be skipped" in page
+    assert not OnlineOrder.objects.exists() and not snap
+
+
+def test_next_never_leaves_the_portal(snap, customer, bills):
+    response = Client().post(
+        reverse("payments:pay"), {"number": customer.number, "next": "https://evil.example/"}
+    )
+    assert response["Location"] == reverse("home")
+
+
+def test_no_one_else_sees_an_order(snap, customer, bills, persona_client):
+    pay(Client(), customer, bills)
+    order = OnlineOrder.objects.get()
+    url = reverse("payments:order", args=[order.order_id])
+    status = reverse("payments:order_status", args=[order.order_id])
+    assert Client().get(url).status_code == 404  # another browser
+    assert persona_client("other_customer").get(url).status_code == 404
+    assert persona_client("other_customer").get(status).status_code == 404
+    assert persona_client("customer").get(url).status_code == 200  # the owner, logged in
+    assert persona_client("cashier").get(url).status_code == 200  # staff who read payments
+
+
+def test_the_status_json_says_what_the_server_knows(snap, customer, bills):
+    client = Client()
+    pay(client, customer, bills)
+    order = OnlineOrder.objects.get()
+    data = client.get(reverse("payments:order_status", args=[order.order_id])).json()
+    assert (data["state"], data["live"], data["receipt_url"]) == (OrderState.PENDING, True, None)
+    # The finish page's query string says "settlement"; the server is not fooled by it.
+    client.get(
+        reverse("payments:order", args=[order.order_id]) + "?transaction_status=settlement&status_code=200"
+    )
+    assert OnlineOrder.objects.get().state == OrderState.PENDING

@@ -13,17 +13,13 @@ seconds against gunicorn with WORKERS processes and DEBUG off.
 """
 
 import http.client
-import os
 import random
 import secrets
-import socket
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from importlib import import_module
-from urllib.parse import quote
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -35,6 +31,7 @@ from meters.models import Period
 from meters.selectors import month_add
 from meters.services import period_get_or_open
 from payments.models import CashierShift
+from pdam.bench_server import gunicorn
 from pdam.roles import Role, user_create
 
 MONTHS = 12
@@ -85,12 +82,6 @@ SELECT pay.id, b.invoice_id, b.total, NULL, ''
 FROM bench_paid b JOIN payments_payment pay ON pay.receipt_number = 'BENCH-' || b.customer_id;
 DROP TABLE bench_paid;
 """
-
-
-def _database_url() -> str:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{quote(db['PASSWORD'])}" if db["PASSWORD"] else "")
-    return f"postgres://{auth}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
 
 
 def _prepare(emit) -> list[str]:
@@ -147,52 +138,16 @@ def _session_cookie(user) -> str:
     return f"{settings.SESSION_COOKIE_NAME}={store.session_key}; {settings.LANGUAGE_COOKIE_NAME}=id"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _gunicorn(port: int) -> subprocess.Popen:
-    """gunicorn on the bench database, as production runs it (DEBUG off), but on plain HTTP on
-    localhost: no HTTPS redirect, no secure-only cookies, static files unhashed."""
-    env = {
-        **os.environ,
-        "DATABASE_URL": _database_url(),
-        "DEBUG": "0",
-        # The session made here is signed with this process's key: the server must share it.
-        "SECRET_KEY": settings.SECRET_KEY,
-        "ALLOWED_HOSTS": "127.0.0.1",
-        "SECURE_SSL_REDIRECT": "0",
-        "SECURE_COOKIES": "0",
-        "SECURE_HSTS_SECONDS": "0",
-        "STATIC_MANIFEST": "0",
-        "CONN_MAX_AGE": "60",
-        "LOG_LEVEL": "WARNING",
-    }
-    gunicorn = os.path.join(os.path.dirname(sys.executable), "gunicorn")
-    return subprocess.Popen(  # noqa: S603 - our own gunicorn with fixed arguments
-        [gunicorn, "pdam.wsgi", "-w", str(WORKERS), "-b", f"127.0.0.1:{port}", "--log-level", "warning"],
-        cwd=settings.BASE_DIR,
-        env=env,
-        stdout=subprocess.DEVNULL,
-    )
-
-
-def _wait_ready(port: int, process: subprocess.Popen, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError("gunicorn exited before serving")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", "/healthz")
-            conn.getresponse().read()
-            conn.close()
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError("gunicorn did not answer in time")
+# gunicorn as production runs it (DEBUG off), but on plain HTTP on localhost: no HTTPS redirect,
+# no secure-only cookies, static files unhashed. The session made here is signed with this
+# process's key: the server must share it.
+SERVER_ENV = {
+    "DEBUG": "0",
+    "SECURE_SSL_REDIRECT": "0",
+    "SECURE_COOKIES": "0",
+    "SECURE_HSTS_SECONDS": "0",
+    "STATIC_MANIFEST": "0",
+}
 
 
 def _load(port: int, cookie: str, numbers: list[str], *, concurrency: int, duration: float) -> dict:
@@ -254,16 +209,11 @@ def bench_cashier_lookup(
         return
     cookie = _session_cookie(_bench_cashier())
     connections.close_all()
-    port = _free_port()
-    server = _gunicorn(port)
-    try:
-        _wait_ready(port, server)
+    with gunicorn(workers=WORKERS, env={**SERVER_ENV, "SECRET_KEY": settings.SECRET_KEY}) as url:
+        port = urlsplit(url).port
         for level, suffix in ((concurrency, ""), (WORKERS, f"_c{WORKERS}")):
             result = _load(port, cookie, numbers, concurrency=level, duration=duration)
             _emit_result(emit, result, level=level, suffix=suffix, duration=duration)
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
 
 
 def _emit_result(emit, result: dict, *, level: int, suffix: str, duration: float) -> None:

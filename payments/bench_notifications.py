@@ -96,10 +96,11 @@ def bench_notifications(*, emit, count: int = 10_000, replays: int = 1_000, clie
     if connection.vendor != "postgresql":
         return
     rng = random.Random(11)  # noqa: S311 - which replays, not a secret
-    with gunicorn(workers=1, threads=8) as sim_url:
+    # DEBUG on: the simulator exists only with DEBUG (and the portal talks to it only then).
+    with gunicorn(workers=1, threads=8, env={"DEBUG": "1"}) as sim_url:
         settings.MIDTRANS_SIMULATOR_URL = f"{sim_url}/midtrans-sim"
         with gunicorn(
-            workers=2, threads=4, env={"MIDTRANS_SIMULATOR_URL": f"{sim_url}/midtrans-sim"}
+            workers=2, threads=4, env={"DEBUG": "1", "MIDTRANS_SIMULATOR_URL": f"{sim_url}/midtrans-sim"}
         ) as portal:
             started = time.perf_counter()
             orders = _orders(count)

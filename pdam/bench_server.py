@@ -33,13 +33,16 @@ def database_url() -> str:
 
 
 @contextlib.contextmanager
-def gunicorn(*, workers: int = 2, threads: int = 4, env: dict | None = None) -> Iterator[str]:
-    """Start gunicorn on a free port with the benchmark database; yield its base URL."""
+def gunicorn(*, workers: int = 2, threads: int = 0, env: dict | None = None) -> Iterator[str]:
+    """Start gunicorn on a free port with the benchmark database; yield its base URL.
+
+    Sync workers, or gthread workers with `threads`. `env` adds to the environment (DEBUG…).
+    """
     port = free_port()
+    worker = ["--worker-class", "gthread", "--threads", str(threads)] if threads else []
     environment = {
         **os.environ,
         "DATABASE_URL": database_url(),
-        "DEBUG": "1",
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
         "LOG_LEVEL": "WARNING",
         "CELERY_BROKER_URL": "",
@@ -55,10 +58,7 @@ def gunicorn(*, workers: int = 2, threads: int = 4, env: dict | None = None) -> 
             f"127.0.0.1:{port}",
             "--workers",
             str(workers),
-            "--worker-class",
-            "gthread",
-            "--threads",
-            str(threads),
+            *worker,
             "--timeout",
             "120",
             "--log-level",

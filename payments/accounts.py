@@ -24,7 +24,7 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Prefetch, Q, Sum
+from django.db.models import Prefetch, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,7 +32,7 @@ from billing.models import Invoice, InvoiceStatus
 from customers.models import Customer, CustomerStatus
 from payments.masking import mask_name
 from payments.models import LIVE_ORDER_STATES, CreditEntry, OrderInvoice, Payment, PaymentAllocation
-from payments.selectors import invoice_amount_due, invoices_outstanding
+from payments.selectors import invoice_amount_due, invoices_outstanding, invoices_outstanding_of
 from pdam.audit import audit_record
 from pdam.roles import Role, user_create
 
@@ -343,14 +343,7 @@ def my_bills(*, user) -> list[ConnectionBills]:
         return []
     ids = [customer.pk for customer in customers]
     since = timezone.now() - datetime.timedelta(days=HISTORY_DAYS)
-    # `selectors.invoices_outstanding` for many customers in one query: issued, no live payment.
-    live_allocation = PaymentAllocation.objects.filter(invoice=OuterRef("pk"), released_at__isnull=True)
-    outstanding = list(
-        Invoice.objects.filter(customer_id__in=ids, status=InvoiceStatus.ISSUED)
-        .filter(~Exists(live_allocation))
-        .select_related("period")
-        .order_by("period__month", "number")
-    )
+    outstanding = list(invoices_outstanding_of(customer_ids=ids))
     paid = list(
         PaymentAllocation.objects.filter(
             invoice__customer_id__in=ids, released_at__isnull=True, payment__paid_at__gte=since

@@ -25,8 +25,13 @@ def _live_allocation() -> Exists:
 def invoices_outstanding(*, customer: Customer | int) -> QuerySet[Invoice]:
     """Issued invoices that no live payment settles, oldest first (the order they must be paid in)."""
     customer_id = customer.pk if isinstance(customer, Customer) else customer
+    return invoices_outstanding_of(customer_ids=[customer_id])
+
+
+def invoices_outstanding_of(*, customer_ids: list[int]) -> QuerySet[Invoice]:
+    """`invoices_outstanding` for several customers in one query (a landlord's connections)."""
     return (
-        Invoice.objects.filter(customer_id=customer_id, status=InvoiceStatus.ISSUED)
+        Invoice.objects.filter(customer_id__in=customer_ids, status=InvoiceStatus.ISSUED)
         .filter(~_live_allocation())
         .select_related("period")
         .order_by("period__month", "number")

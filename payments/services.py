@@ -51,8 +51,9 @@ def receipt_number_next(channel: str) -> str:
     return f"{RECEIPT_PREFIX[channel]}-{sequence.last_number:08d}"
 
 
-def _locked_invoices(invoice_ids: list[int]) -> list[Invoice]:
-    return list(Invoice.objects.select_for_update().filter(pk__in=invoice_ids).order_by("pk"))
+def _lock_invoices(invoice_ids: list[int]) -> None:
+    """Lock these invoice rows (in id order, as every service does) without loading them."""
+    list(Invoice.objects.select_for_update().filter(pk__in=invoice_ids).order_by("pk").values_list("pk"))
 
 
 def _oldest_first(invoices: list[Invoice]) -> list[Invoice]:
@@ -66,7 +67,7 @@ def invoices_for_payment(*, customer_id: int, invoice_ids: list[int]) -> list[In
     """
     if not invoice_ids:
         raise ValidationError(_("Choose at least one invoice to pay."))
-    _locked_invoices(invoice_ids)
+    _lock_invoices(invoice_ids)
     outstanding = list(selectors.invoices_outstanding(customer=customer_id))
     outstanding_ids = [invoice.pk for invoice in outstanding]
     if set(invoice_ids) - set(outstanding_ids):
@@ -187,7 +188,7 @@ def online_settlement_apply(
         order.lines.select_related("invoice__period").order_by("invoice__period__month", "invoice__number")
     )
     invoice_ids = [line.invoice_id for line in lines]
-    list(Invoice.objects.select_for_update().filter(pk__in=invoice_ids).order_by("pk").values_list("pk"))
+    _lock_invoices(invoice_ids)
     outstanding = set(selectors.invoices_outstanding_among(invoice_ids=invoice_ids))
     to_settle = [line.invoice for line in lines if line.invoice_id in outstanding]
     if sum(selectors.invoice_amount_due(invoice) for invoice in to_settle) > order.gross_amount:
@@ -330,7 +331,7 @@ def credit_apply(*, customer_id: int, actor=None) -> Payment | None:
             used += due
         if not covered:
             return None
-        _locked_invoices([invoice.pk for invoice in covered])
+        _lock_invoices([invoice.pk for invoice in covered])
         now = timezone.now()
         payment = Payment.objects.create(
             receipt_number=receipt_number_next(Channel.CREDIT),

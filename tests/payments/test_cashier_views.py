@@ -3,7 +3,6 @@
 import datetime
 
 import pytest
-import time_machine
 from django.contrib.auth.models import Permission
 from django.core.exceptions import ValidationError
 from django.test import Client
@@ -16,37 +15,17 @@ from payments import cashier, online, selectors, services
 from payments.models import CashierShift, OnlineOrder, OrderInvoice, OrderState, Payment, PaymentReversal
 from pdam.roles import Role, user_create
 from tests.conftest import PASSWORD
+from tests.payments.desk import FEB, JAN, MAR, _today  # noqa: F401 - the day's fixture
 from tests.payments.factories import invoice_for
 
 pytestmark = pytest.mark.django_db
 
-JAN, FEB, MAR = datetime.date(2026, 1, 1), datetime.date(2026, 2, 1), datetime.date(2026, 3, 1)
 DESK = reverse("payments:desk")
-
-
-@pytest.fixture(autouse=True)
-def _today():
-    with time_machine.travel(datetime.datetime(2026, 4, 10, 2, 0, tzinfo=datetime.UTC), tick=False):
-        yield
 
 
 def english(client: Client) -> Client:
     client.cookies["django_language"] = "en"
     return client
-
-
-@pytest.fixture
-def invoices(customer):
-    return [
-        invoice_for(customer, JAN, 47_300),
-        invoice_for(customer, FEB, 52_100),
-        invoice_for(customer, MAR, 38_900),
-    ]
-
-
-@pytest.fixture
-def shift(cashier_user):
-    return cashier.shift_open(cashier=cashier_user, opening_float=200_000)
 
 
 @pytest.fixture

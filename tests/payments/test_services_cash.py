@@ -23,33 +23,9 @@ from payments.models import (
     ShiftState,
 )
 from pdam.audit import audit_entries_for
-from tests.payments.factories import invoice_for
+from tests.payments.desk import FEB, JAN, MAR, TODAY, _today  # noqa: F401 - the day's fixture
 
 pytestmark = pytest.mark.django_db
-
-JAN, FEB, MAR = datetime.date(2026, 1, 1), datetime.date(2026, 2, 1), datetime.date(2026, 3, 1)
-TODAY = datetime.date(2026, 4, 10)
-
-
-@pytest.fixture(autouse=True)
-def _today():
-    # 10:00 in Makassar (UTC+8).
-    with time_machine.travel(datetime.datetime(2026, 4, 10, 2, 0, tzinfo=datetime.UTC), tick=False):
-        yield
-
-
-@pytest.fixture
-def invoices(customer):
-    return [
-        invoice_for(customer, JAN, 47_300),
-        invoice_for(customer, FEB, 52_100),
-        invoice_for(customer, MAR, 38_900),
-    ]
-
-
-@pytest.fixture
-def shift(cashier_user):
-    return cashier.shift_open(cashier=cashier_user, opening_float=200_000)
 
 
 def outstanding(customer) -> list[str]:

@@ -18,6 +18,7 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from billing.extensions import credit_carried
 from billing.models import (
     BillRun,
     BillRunChunk,
@@ -31,7 +32,14 @@ from billing.models import (
     TariffVersion,
 )
 from billing.selectors import tariff_snapshot
-from billing.tariffs import ChargeLine, TariffSnapshot, charges_total, compute_charges, tax_amount
+from billing.tariffs import (
+    ChargeLine,
+    TariffSnapshot,
+    charges_total,
+    compute_charges,
+    lines_finalized,
+    tax_amount,
+)
 from customers.models import Customer, CustomerStatus, Route
 from meters.models import Meter, Period, PeriodState, Reading, ReadingStatus
 from meters.selectors import month_add
@@ -377,7 +385,7 @@ def _earlier_months(*, customers: list[int], period: Period, months: int) -> dic
         .annotate(
             water=Sum(
                 F("lines__amount") + F("lines__tax_amount"),
-                filter=~Q(lines__kind=LineKind.FIXED) & ~Q(lines__kind=LineKind.ADJUSTMENT),
+                filter=~Q(lines__kind__in=[LineKind.FIXED, LineKind.ADJUSTMENT, LineKind.TO_CREDIT]),
             )
         )
         .order_by()
@@ -458,6 +466,7 @@ def _bill_route(*, run: BillRun, route: Route, look_for_invoiced: bool = True) -
     longest = max((r.months_covered for r in readings.values()), default=1)
     earlier = _earlier_months(customers=ids, period=period, months=longest - 1) if longest > 1 else {}
     drafts: list[DraftInvoice] = []
+    carried: dict[int, int] = {}  # customer id -> Rupiah of true-up excess carried to credit
     for customer, treatment in plans:
         version = cache.version(customer.tariff_class_id, period.month)
         if version is None:
@@ -493,6 +502,9 @@ def _bill_route(*, run: BillRun, route: Route, look_for_invoiced: bool = True) -
                     )
                 )
             lines = lines + true_up_lines(earlier=trued, spread=spread[:-1], meter_size=meter_size)
+            lines, carried_amount = lines_finalized(lines)
+            if carried_amount:
+                carried[customer.id] = carried_amount
         drafts.append(
             DraftInvoice(
                 customer,
@@ -512,6 +524,11 @@ def _bill_route(*, run: BillRun, route: Route, look_for_invoiced: bool = True) -
     result.held = len(held)
     result.issued = len(drafts)
     result.total_amount = _insert(run=run, route=route, drafts=drafts)
+    if carried:
+        for invoice in Invoice.objects.filter(
+            period=period, status=InvoiceStatus.ISSUED, customer_id__in=list(carried)
+        ).select_related("customer"):
+            credit_carried(invoice=invoice, amount=carried[invoice.customer_id], actor=run.started_by)
     return result
 
 

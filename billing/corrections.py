@@ -32,7 +32,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from billing.bill_run import EarlierMonth, invoice_number, spread_usage, true_up_lines
-from billing.extensions import invoice_replaced, paid_amount
+from billing.extensions import credit_carried, invoice_replaced, paid_amount
 from billing.models import (
     CorrectionKind,
     CorrectionState,
@@ -44,7 +44,7 @@ from billing.models import (
     TariffVersion,
 )
 from billing.selectors import tariff_snapshot, tariff_version_for
-from billing.tariffs import ChargeLine, charges_total, compute_charges
+from billing.tariffs import ChargeLine, charges_total, compute_charges, lines_finalized
 from customers.models import Customer, TariffClass
 from meters.models import Meter, Reading
 from meters.selectors import month_add
@@ -73,6 +73,10 @@ class ReplacementDraft:
     @property
     def total(self) -> int:
         return charges_total(self.lines)
+
+    @property
+    def carried_to_credit(self) -> int:
+        return sum(line.amount for line in self.lines if line.kind == LineKind.TO_CREDIT)
 
 
 def _carried(line: InvoiceLine) -> ChargeLine:
@@ -121,7 +125,7 @@ def _true_up(
             water = sum(
                 line.total
                 for line in found.lines.all()
-                if line.kind not in (LineKind.FIXED, LineKind.ADJUSTMENT)
+                if line.kind not in (LineKind.FIXED, LineKind.ADJUSTMENT, LineKind.TO_CREDIT)
             )
         earlier.append(
             EarlierMonth(
@@ -144,7 +148,9 @@ def replacement_number(invoice: Invoice) -> str:
 def replacement_draft(*, invoice: Invoice, kind: str, reading: Reading | None) -> ReplacementDraft:
     """The replacement's lines, described in the utility's language whoever approves."""
     with translation.override(settings.LANGUAGE_CODE):
-        return _replacement_draft(invoice=invoice, kind=kind, reading=reading)
+        draft = _replacement_draft(invoice=invoice, kind=kind, reading=reading)
+        draft.lines, _carried_amount = lines_finalized(draft.lines)
+        return draft
 
 
 def _replacement_draft(*, invoice: Invoice, kind: str, reading: Reading | None) -> ReplacementDraft:
@@ -396,6 +402,9 @@ def invoice_correction_approve(*, actor, correction: InvoiceCorrection, note: st
             )
             for position, line in enumerate(draft.lines, 1)
         )
+        # The original's true-up excess was given as credit already: only the difference moves.
+        carried_before = sum(line.amount for line in original.lines.all() if line.kind == LineKind.TO_CREDIT)
+        credit_carried(invoice=replacement, amount=draft.carried_to_credit - carried_before, actor=actor)
         invoice_replaced(original=original, replacement=replacement, actor=actor)
         locked.state = CorrectionState.APPROVED
         locked.decided_by = actor

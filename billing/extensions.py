@@ -66,3 +66,37 @@ def unregister_replacement_handler(handler: ReplacementHandler) -> None:
 def invoice_replaced(*, original: Invoice, replacement: Invoice, actor) -> None:
     for handler in list(_replacement_handlers):
         handler(original, replacement, actor)
+
+
+# (invoice, amount, actor) -> None: called inside the transaction that wrote `invoice`, when
+# its true-up credited more than its charges (billing.tariffs.lines_finalized). `amount` is the
+# Rupiah carried to the customer's credit (negative: a replacement carries less than the
+# invoice it replaces did, so credit is taken back). Payments books it in its credit ledger.
+CreditCarrier = Callable[[Invoice, int, object], None]
+
+_credit_carrier: CreditCarrier | None = None
+
+
+def register_credit_carrier(carrier: CreditCarrier) -> CreditCarrier:
+    """Say where a true-up's excess goes. One carrier: a second would give the credit twice."""
+    global _credit_carrier
+    if _credit_carrier is not None and _credit_carrier is not carrier:
+        raise RuntimeError(f"A credit carrier is registered already: {_credit_carrier!r}")
+    _credit_carrier = carrier
+    return carrier
+
+
+def unregister_credit_carrier(carrier: CreditCarrier) -> None:
+    global _credit_carrier
+    if _credit_carrier is carrier:
+        _credit_carrier = None
+
+
+def credit_carried(*, invoice: Invoice, amount: int, actor) -> None:
+    """Hand the Rupiah carried off `invoice` to the customer's credit. Without a carrier the
+    excess would be lost, so billing refuses to write such an invoice."""
+    if not amount:
+        return
+    if _credit_carrier is None:
+        raise RuntimeError("No credit carrier is registered: a true-up excess would be lost.")
+    _credit_carrier(invoice, amount, actor)

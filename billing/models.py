@@ -300,6 +300,9 @@ class Invoice(models.Model):
                 condition=Q(status="issued"),
                 name="one_issued_invoice_per_period",
             ),
+            # A true-up crediting more than the month's charges carries the rest to the
+            # customer's credit (billing.tariffs.lines_finalized): no invoice is below zero.
+            models.CheckConstraint(condition=Q(total__gte=0), name="invoice_total_not_negative"),
         ]
         indexes = [
             models.Index(fields=["customer", "period"], name="invoice_customer_period_idx"),
@@ -316,6 +319,7 @@ class LineKind(models.TextChoices):
     MINIMUM_TOPUP = "minimum_topup", _("Minimum usage top-up")
     FIXED = "fixed", _("Fixed charge")
     ADJUSTMENT = "adjustment", _("Adjustment")
+    TO_CREDIT = "to_credit", _("Carried to credit")
 
 
 class InvoiceLine(models.Model):

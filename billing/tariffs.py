@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 BASIS_POINTS = 10_000
 
-ChargeKind = Literal["water_block", "minimum_topup", "fixed"]
+ChargeKind = Literal["water_block", "minimum_topup", "fixed", "adjustment", "to_credit"]
 
 # Fixed-charge kinds (`FixedChargeKind` values) that may apply only once to a meter.
 ONCE_PER_METER = frozenset({"administration", "meter_maintenance"})
@@ -132,6 +132,30 @@ def compute_charges(tariff: TariffSnapshot, *, usage_m3: int, meter_size: str) -
 def charges_total(lines: Sequence[ChargeLine]) -> int:
     """What the lines cost together: amounts plus taxes."""
     return sum(line.amount + line.tax_amount for line in lines)
+
+
+def lines_finalized(lines: Sequence[ChargeLine]) -> tuple[list[ChargeLine], int]:
+    """The one place of the rule "an invoice is never below zero".
+
+    Where the lines (a true-up crediting more than the month's charges) sum below zero, a
+    labelled line carries the excess to the customer's credit balance, so the lines still sum
+    to the total (0). Returns the lines and the Rupiah carried to credit (0 if none); whoever
+    writes the invoice hands that amount to `billing.extensions.credit_carried`.
+    """
+    total = charges_total(lines)
+    if total >= 0:
+        return list(lines), 0
+    carried = -total
+    line = ChargeLine(
+        kind="to_credit",
+        description=str(_("True-up excess carried to the credit balance")),
+        quantity_m3=None,
+        unit_price=carried,
+        amount=carried,
+        tax_rate_bp=0,
+        tax_amount=0,
+    )
+    return [*lines, line], carried
 
 
 def block_problems(blocks: Sequence[BlockPrice]) -> list[str]:

@@ -8,10 +8,15 @@ class PaymentsConfig(AppConfig):
     verbose_name = _("Payments")
 
     def ready(self) -> None:
-        from billing.extensions import register_paid_amount_provider, register_replacement_handler
+        from billing.extensions import (
+            register_credit_carrier,
+            register_paid_amount_provider,
+            register_replacement_handler,
+        )
         from customers.extensions import register_customer_section
         from payments import sections, selectors, services
 
         register_paid_amount_provider(selectors.invoice_paid_amount)
         register_replacement_handler(services.invoice_replaced)
+        register_credit_carrier(services.invoice_credit_carried)
         register_customer_section(sections.customer_section)

@@ -21,6 +21,7 @@ from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q, Que
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from billing.models import Invoice
 from customers.models import Customer
@@ -30,11 +31,14 @@ from payments.models import (
     CashierShift,
     Channel,
     CreditEntry,
+    CreditKind,
     OnlineOrder,
     OrderInvoice,
     Payment,
     PaymentReversal,
     ReversalKind,
+    ReviewItem,
+    ReviewKind,
     ShiftState,
 )
 from pdam.audit import audit_record
@@ -466,7 +470,21 @@ def payment_void_refusal(*, payment: Payment, cashier, today: datetime.date | No
         }
     if not cashier.has_perm(TAKE_PAYMENT):
         return _("Only a cashier can void a payment: the cash goes back from their drawer.")
+    if _moved_by_correction(payment):
+        return MOVED_BY_CORRECTION
     return None
+
+
+MOVED_BY_CORRECTION = _lazy(
+    "This payment was moved to the customer's credit by an invoice correction, so it cannot be "
+    "voided at the counter. It has been passed to a supervisor for review."
+)
+
+
+def _moved_by_correction(payment: Payment) -> bool:
+    """A correction released this payment's allocation into credit (which may have settled the
+    replacement already): voiding it would return the cash and leave the credit standing."""
+    return CreditEntry.objects.filter(payment=payment, kind=CreditKind.INVOICE_CANCELLED).exists()
 
 
 def payment_void(
@@ -492,6 +510,7 @@ def payment_void(
     if approver.pk == cashier.pk:
         raise ValidationError(_("A void needs another person's approval: you cannot approve your own."))
     today = today or timezone.localdate()
+    moved = None
     with transaction.atomic():
         shift = (
             CashierShift.objects.select_for_update().filter(cashier=cashier, state=ShiftState.OPEN).first()
@@ -501,28 +520,52 @@ def payment_void(
         services.customer_lock(payment.customer_id)
         locked = Payment.objects.select_related("reversal").get(pk=payment.pk)
         refusal = payment_void_refusal(payment=locked, cashier=cashier, today=today)
-        if refusal:
+        if refusal is not None and str(refusal) == str(MOVED_BY_CORRECTION):
+            # Refused, nothing moves: the cash and the credit stay. A supervisor reviews it; the
+            # review item commits with this block, the refusal is raised after it.
+            moved = ReviewItem.objects.create(
+                kind=ReviewKind.VOID_REFUSED,
+                customer_id=locked.customer_id,
+                payment=locked,
+                amount=locked.amount,
+                detail=_("Void of %(receipt)s asked by %(cashier)s: %(reason)s")
+                % {"receipt": locked.receipt_number, "cashier": cashier.get_username(), "reason": reason},
+            )
+            audit_record(actor=cashier, action="payment.void_refused", obj=locked, reason=reason)
+        elif refusal:
             raise ValidationError(refusal)
-        reversal = services.payment_reverse(
-            payment=locked,
-            kind=ReversalKind.VOID,
-            reason=reason,
-            requested_by=cashier,
-            approved_by=approver,
-            shift=shift,
-            today=today,
-        )
-        audit_record(
-            actor=cashier,
-            action="shift.void",
-            obj=shift,
-            changes={
-                "receipt_number": [None, locked.receipt_number],
-                "cash_returned": [None, locked.amount],
-                "approved_by": [None, approver.get_username()],
-            },
-            reason=reason,
-        )
+        else:
+            reversal = _void_locked(
+                locked=locked, shift=shift, cashier=cashier, approver=approver, reason=reason, today=today
+            )
+    if moved is not None:
+        raise ValidationError(str(MOVED_BY_CORRECTION))
+    return reversal
+
+
+def _void_locked(
+    *, locked: Payment, shift: CashierShift, cashier, approver, reason: str, today
+) -> PaymentReversal:
+    reversal = services.payment_reverse(
+        payment=locked,
+        kind=ReversalKind.VOID,
+        reason=reason,
+        requested_by=cashier,
+        approved_by=approver,
+        shift=shift,
+        today=today,
+    )
+    audit_record(
+        actor=cashier,
+        action="shift.void",
+        obj=shift,
+        changes={
+            "receipt_number": [None, locked.receipt_number],
+            "cash_returned": [None, locked.amount],
+            "approved_by": [None, approver.get_username()],
+        },
+        reason=reason,
+    )
     return reversal
 
 

@@ -316,6 +316,7 @@ class CreditKind(models.TextChoices):
     RESTORED = "restored", _("Given back by a reversal")
     REVERSED = "reversed", _("Taken back by a reversal")
     REFUNDED = "refunded", _("Refunded")
+    TRUE_UP = "true_up", _("True-up excess from an invoice")
 
 
 class CreditEntry(models.Model):
@@ -391,6 +392,7 @@ class ReviewKind(models.TextChoices):
     REVERSAL = "reversal", _("Payment reversed by the gateway")
     UNKNOWN_ORDER = "unknown_order", _("Notification for an unknown order")
     NEGATIVE_CREDIT = "negative_credit", _("Credit below zero after a reversal")
+    VOID_REFUSED = "void_refused", _("Void refused: the payment was moved by a correction")
 
 
 class ReviewItem(models.Model):

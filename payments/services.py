@@ -408,6 +408,26 @@ def invoice_replaced(original: Invoice, replacement: Invoice, actor) -> None:
     credit_apply(customer_id=original.customer_id, actor=actor)
 
 
+def invoice_credit_carried(invoice: Invoice, amount: int, actor) -> None:
+    """Billing's credit carrier: a true-up's excess over the invoice's charges becomes the
+    customer's credit (negative: taken back when a replacement carries less), which settles
+    later invoices through `credit_apply`. Runs inside the transaction that wrote the invoice."""
+    _credit(
+        invoice.customer_id,
+        amount,
+        CreditKind.TRUE_UP,
+        actor=actor,
+        note=_("True-up excess on %(invoice)s.") % {"invoice": invoice.number},
+    )
+    audit_record(
+        actor=actor,
+        action="credit.true_up",
+        obj=invoice,
+        changes={"credit": [0, amount]},
+        reason=str(_("True-up excess on %(invoice)s.") % {"invoice": invoice.number}),
+    )
+
+
 def review_item_resolve(*, item: ReviewItem, actor, resolution: str) -> ReviewItem:
     """Close a review item with what was done about it."""
     resolution = (resolution or "").strip()

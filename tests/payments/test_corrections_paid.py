@@ -63,3 +63,46 @@ def test_paid_then_corrected_up_leaves_the_difference_due(cs_user, supervisor_us
     assert (replacement.total, approved.difference) == (84_300, 13_500)
     assert list(selectors.invoices_outstanding(customer=replacement.customer)) == [replacement]
     assert selectors.credit_balance(customer=replacement.customer) == 70_800  # used at the counter
+
+
+def test_void_of_a_cash_payment_moved_by_a_correction_is_refused_and_reviewed(
+    cs_user,
+    supervisor_user,
+    cashier_user,
+    invoice_35,  # noqa: F811
+):
+    from django.core.exceptions import ValidationError
+
+    from payments import cashier
+    from payments.models import CreditEntry, ReviewItem, ReviewKind
+
+    shift = cashier.shift_open(cashier=cashier_user, opening_float=100_000)
+    paid = services.cash_payment_take(
+        cashier=cashier_user, customer=invoice_35.customer, invoice_ids=[invoice_35.pk], tendered=70_800
+    )
+    approved = invoice_correction_approve(
+        actor=supervisor_user, correction=request_stand(cs_user, invoice_35, 125)
+    )
+    replacement = approved.replacement  # 47.300, settled from the 70.800 moved to credit
+    assert selectors.invoice_is_settled(replacement)
+
+    with pytest.raises(ValidationError) as refused:
+        cashier.payment_void(
+            payment=paid, cashier=cashier_user, approver=supervisor_user, reason="Salah bayar"
+        )
+    assert "invoice correction" in str(refused.value)
+
+    # Nothing moved: no cash back, the credit ledger and the allocations as the correction left them.
+    assert cashier.shift_cash_voided(shift) == 0
+    assert cashier.shift_expected_cash(shift) == 100_000 + 70_800
+    assert not hasattr(Payment.objects.get(pk=paid.pk), "reversal")
+    assert sorted(CreditEntry.objects.filter(customer=invoice_35.customer).values_list("kind", "amount")) == [
+        ("invoice_cancelled", 70_800),
+        ("used", -47_300),
+    ]
+    assert selectors.credit_balance(customer=invoice_35.customer) == 23_500
+    assert [(a.invoice_id, a.amount) for a in PaymentAllocation.objects.filter(released_at=None)] == [
+        (replacement.pk, 47_300)
+    ]
+    item = ReviewItem.objects.get(kind=ReviewKind.VOID_REFUSED)
+    assert (item.payment_id, item.customer_id, item.amount) == (paid.pk, invoice_35.customer_id, 70_800)

@@ -393,6 +393,7 @@ class ReviewKind(models.TextChoices):
     UNKNOWN_ORDER = "unknown_order", _("Notification for an unknown order")
     NEGATIVE_CREDIT = "negative_credit", _("Credit below zero after a reversal")
     VOID_REFUSED = "void_refused", _("Void refused: the payment was moved by a correction")
+    JOB_FAILED = "job_failed", _("A money job failed on this item")
 
 
 class ReviewItem(models.Model):

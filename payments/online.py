@@ -392,7 +392,12 @@ def orders_sweep(*, stale_minutes: int = 15, limit: int = 500) -> dict:
     )
     counts = {"checked": 0, "paid": 0, "expired": 0}
     for order in orders:
-        refreshed = order_refresh(order=order)
+        try:
+            refreshed = order_refresh(order=order)
+        except Exception as error:  # noqa: BLE001 - one bad order never stalls the sweep
+            services.job_item_failed(job="orders_sweep", error=error, order=order)
+            counts["failed"] = counts.get("failed", 0) + 1
+            continue
         counts["checked"] += 1
         if refreshed.state == OrderState.PAID:
             counts["paid"] += 1

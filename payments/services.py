@@ -7,9 +7,11 @@ on live allocations is the database's last word that an invoice is settled once.
 """
 
 import datetime
+import logging
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -34,6 +36,8 @@ from payments.models import (
 )
 from pdam.audit import audit_record
 from pdam.money import format_rupiah
+
+logger = logging.getLogger(__name__)
 
 
 def customer_lock(customer_id: int) -> Customer:
@@ -426,6 +430,36 @@ def invoice_credit_carried(invoice: Invoice, amount: int, actor) -> None:
         changes={"credit": [0, amount]},
         reason=str(_("True-up excess on %(invoice)s.") % {"invoice": invoice.number}),
     )
+
+
+def job_item_failed(*, job: str, error: BaseException, customer_id: int | None = None, order=None) -> None:
+    """One item of a money job (sweeper, nightly credit settlement) failed: log it and raise a
+    review item, so the job skips it and goes on with the rest. Own transaction: the failed
+    item's work was rolled back already."""
+    logger.error("%s failed for customer %s order %s", job, customer_id, order, exc_info=error)
+    with transaction.atomic():
+        ReviewItem.objects.create(
+            kind=ReviewKind.JOB_FAILED,
+            customer_id=customer_id if customer_id is not None else getattr(order, "customer_id", None),
+            order=order,
+            detail=f"{job}: {type(error).__name__}: {error}"[:2000],
+        )
+
+
+def credits_apply_all() -> int:
+    """Nightly: every customer with credit gets their oldest invoices settled as far as the
+    credit covers. One customer's failure is logged, reviewed and skipped; the rest go on."""
+    customers = (
+        CreditEntry.objects.values("customer_id").annotate(balance=Sum("amount")).filter(balance__gt=0)
+    )
+    settled = 0
+    for customer_id in [row["customer_id"] for row in customers]:
+        try:
+            if credit_apply(customer_id=customer_id) is not None:
+                settled += 1
+        except Exception as error:  # noqa: BLE001 - isolate one customer, reviewed below
+            job_item_failed(job="credits_apply", error=error, customer_id=customer_id)
+    return settled
 
 
 def review_item_resolve(*, item: ReviewItem, actor, resolution: str) -> ReviewItem:

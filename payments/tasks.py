@@ -1,10 +1,8 @@
 """Celery tasks of payments: thin, idempotent."""
 
 from celery import shared_task
-from django.db.models import Sum
 
 from payments import online, services
-from payments.models import CreditEntry
 
 
 @shared_task(time_limit=10 * 60, soft_time_limit=9 * 60)
@@ -16,11 +14,4 @@ def online_orders_sweep() -> dict:
 @shared_task(time_limit=10 * 60, soft_time_limit=9 * 60)
 def credits_apply() -> int:
     """Beat: customers with credit get their oldest invoices settled as far as the credit covers."""
-    customers = (
-        CreditEntry.objects.values("customer_id").annotate(balance=Sum("amount")).filter(balance__gt=0)
-    )
-    settled = 0
-    for row in customers.iterator():
-        if services.credit_apply(customer_id=row["customer_id"]) is not None:
-            settled += 1
-    return settled
+    return services.credits_apply_all()

@@ -357,6 +357,31 @@ def test_the_sweeper_expires_a_page_that_expired_without_a_notification(payer):
     assert start(payer, [payer.sep]).pk not in (never_opened.pk, waiting.pk)
 
 
+def test_one_failing_order_never_stalls_the_sweeper(payer, monkeypatch):
+    from payments.models import ReviewItem, ReviewKind
+
+    bad = start(payer, [payer.sep])
+    good = start(payer, [payer.sep, payer.oct])
+    for order in (bad, good):
+        sim.transaction_lapse(order_id=order.order_id)
+    past = timezone.now() - datetime.timedelta(hours=1)
+    OnlineOrder.objects.update(expires_at=past, updated_at=past, last_checked_at=past)
+    OnlineOrder.objects.filter(pk=bad.pk).update(updated_at=past - datetime.timedelta(minutes=1))  # first
+    real = online.order_refresh
+
+    def failing_for_bad(*, order):
+        if order.pk == bad.pk:
+            raise RuntimeError("broken row")
+        return real(order=order)
+
+    monkeypatch.setattr(online, "order_refresh", failing_for_bad)
+    assert online.orders_sweep() == {"checked": 1, "paid": 0, "expired": 1, "failed": 1}
+    assert (state(bad), state(good)) == (OrderState.PENDING, OrderState.EXPIRED)
+    item = ReviewItem.objects.get(kind=ReviewKind.JOB_FAILED)
+    assert (item.order_id, item.customer_id) == (bad.pk, bad.customer_id)
+    assert "broken row" in item.detail
+
+
 def test_the_sweeper_finds_a_payment_whose_notification_was_lost(payer):
     order = start(payer, [payer.sep])
     sim.transaction_act(order_id=order.order_id, outcome="settle", method="gopay", notify_url=NOWHERE)

@@ -274,12 +274,18 @@ def _finish_if_complete(run_id: int) -> None:
 
 
 def period_close(*, actor, period: Period) -> Period:
-    """Close a billed period: every reading locked from now on; corrections go through billing."""
-    if BillRun.objects.filter(period=period, state=BillRunState.RUNNING).exists():
-        raise ValidationError(_("A bill run for %(period)s is still running.") % {"period": period})
-    if not BillRun.objects.filter(period=period).exists():
-        raise ValidationError(_("%(period)s has not been billed yet.") % {"period": period})
-    return period_set_state(actor=actor, period=period, state=PeriodState.BILLED)
+    """Close a billed period: every reading locked from now on; corrections go through billing.
+
+    The period row is locked first, as `bill_run_start` locks it: a run cannot start between
+    the check for running runs and the close.
+    """
+    with transaction.atomic():
+        locked = Period.objects.select_for_update().get(pk=period.pk)
+        if BillRun.objects.filter(period=locked, state=BillRunState.RUNNING).exists():
+            raise ValidationError(_("A bill run for %(period)s is still running.") % {"period": locked})
+        if not BillRun.objects.filter(period=locked).exists():
+            raise ValidationError(_("%(period)s has not been billed yet.") % {"period": locked})
+        return period_set_state(actor=actor, period=locked, state=PeriodState.BILLED)
 
 
 # --- Billing one route ------------------------------------------------------------------------

@@ -391,6 +391,7 @@ class ReviewKind(models.TextChoices):
     REVERSAL = "reversal", _("Payment reversed by the gateway")
     UNKNOWN_ORDER = "unknown_order", _("Notification for an unknown order")
     NEGATIVE_CREDIT = "negative_credit", _("Credit below zero after a reversal")
+    STATUS_MISMATCH = "status_mismatch", _("Status API names another order or currency")
 
 
 class ReviewItem(models.Model):

@@ -48,6 +48,12 @@ UNPAID_FINAL = {
 }
 REVERSING = {"refund": ReversalKind.REFUND, "chargeback": ReversalKind.CHARGEBACK}
 PARTIAL_REVERSING = {"partial_refund", "partial_chargeback"}
+# A Midtrans notification is about 1-2 KB of flat JSON. Anything larger or nested deeper is not
+# one: answered 400 and stored only as a short summary.
+NOTIFICATION_MAX_BYTES = 16_000
+NOTIFICATION_MAX_DEPTH = 4
+NOTIFICATION_SUMMARY_CHARS = 500
+CURRENCY = "IDR"
 
 
 def _unavailable() -> ValidationError:
@@ -209,6 +215,32 @@ def status_apply(*, order: OnlineOrder, status: dict, notification: GatewayNotif
         order = OnlineOrder.objects.select_for_update().get(pk=order.pk)
         before = order.state
         outcome = NotificationOutcome.NO_CHANGE
+        if status.get("order_id") != order.order_id or status.get("currency") != CURRENCY:
+            # The status API answered about another order or in another currency: never applied.
+            outcome = NotificationOutcome.MISMATCH
+            if order.state not in (OrderState.PAID, OrderState.REVERSED, OrderState.REVIEW):
+                order.state = OrderState.REVIEW
+                order.updated_at = timezone.now()
+            if not ReviewItem.objects.filter(
+                order=order, kind=ReviewKind.STATUS_MISMATCH, resolved_at=None
+            ).exists():
+                ReviewItem.objects.create(
+                    kind=ReviewKind.STATUS_MISMATCH,
+                    customer_id=order.customer_id,
+                    order=order,
+                    notification=notification,
+                    amount=order.gross_amount,
+                    detail=_(
+                        "Asked about order %(order)s, Midtrans answered about %(other)s in %(currency)s."
+                    )
+                    % {
+                        "order": order.order_id,
+                        "other": str(status.get("order_id", ""))[:100],
+                        "currency": str(status.get("currency", ""))[:8],
+                    },
+                )
+            order.save()
+            return outcome
         order.transaction_status = state[:32]
         order.payment_type = str(status.get("payment_type", order.payment_type))[:32]
         order.transaction_id = str(status.get("transaction_id", order.transaction_id))[:64]
@@ -305,15 +337,20 @@ def notification_receive(*, body: bytes, remote_addr: str = "") -> int:
     bad signature (stored, nothing changes); 503 when Midtrans cannot be asked to confirm or the
     handling fails, so that Midtrans retries later.
     """
+    if len(body) > NOTIFICATION_MAX_BYTES:
+        notification = GatewayNotification.objects.create(body=_summary(body), remote_addr=remote_addr[:64])
+        _note(notification, NotificationOutcome.FAILED, f"body of {len(body)} bytes is too large")
+        return 400
     notification = GatewayNotification.objects.create(
-        body=body.decode("utf-8", errors="replace")[:100_000], remote_addr=remote_addr[:64]
+        body=body.decode("utf-8", errors="replace"), remote_addr=remote_addr[:64]
     )
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         payload = None
-    if not isinstance(payload, dict):
-        _note(notification, NotificationOutcome.FAILED, "not a JSON object")
+    if not isinstance(payload, dict) or _depth(payload) > NOTIFICATION_MAX_DEPTH:
+        notification.body = _summary(body)
+        _note(notification, NotificationOutcome.FAILED, "not a flat JSON object")
         return 400
     notification.sent_order_id = str(payload.get("order_id", ""))[:100]
     notification.transaction_status = str(payload.get("transaction_status", ""))[:32]
@@ -349,6 +386,29 @@ def notification_receive(*, body: bytes, remote_addr: str = "") -> int:
         return 500
     _note(notification, outcome, f"status API: {status.get('transaction_status')}")
     return 200
+
+
+def _summary(body: bytes) -> str:
+    """A compact stored form of a refused body: its start and its length."""
+    text = body[:NOTIFICATION_SUMMARY_CHARS].decode("utf-8", errors="replace")
+    if len(body) > NOTIFICATION_SUMMARY_CHARS:
+        text += f"... [{len(body)} bytes]"
+    return text
+
+
+def _depth(value, limit: int = NOTIFICATION_MAX_DEPTH) -> int:
+    """How deeply `value` nests (a flat object is 1), counting no further than limit + 1."""
+    level, current = 0, [value]
+    while current and level <= limit:
+        level += 1
+        nested = []
+        for item in current:
+            if isinstance(item, dict):
+                nested.extend(item.values())
+            elif isinstance(item, list):
+                nested.extend(item)
+        current = [item for item in nested if isinstance(item, (dict, list))]
+    return level + (1 if current else 0)
 
 
 def _note(notification: GatewayNotification, outcome: str, detail: str) -> None:

@@ -391,3 +391,62 @@ def test_cancelling_an_order_already_paid_tells_the_cashier(payer):
         online.order_cancel(order=order)
     assert state(order) == OrderState.PAID
     assert Payment.objects.filter(order=order).count() == 1
+
+
+def test_a_non_ascii_signature_is_refused_403_not_500(payer, notify_url):
+    order = start(payer, [payer.sep])
+    body = sim.notification_payload(
+        order_id=order.order_id, gross_amount=47_300, transaction_status="settlement"
+    )
+    body["signature_key"] = "é" * 128
+    assert post(notify_url, json.dumps(body, ensure_ascii=False)).status_code == 403
+    assert GatewayNotification.objects.get().outcome == NotificationOutcome.FORGED
+    assert state(order) == OrderState.PENDING
+    assert not Payment.objects.exists()
+
+
+def test_deeply_nested_json_is_refused_400_and_stored_compactly(notify_url):
+    body = '{"order_id": ' + "[" * 50_000 + "]" * 50_000 + "}"
+    assert post(notify_url, body).status_code == 400
+    note = GatewayNotification.objects.get()
+    assert note.outcome == NotificationOutcome.FAILED
+    assert len(note.body) < 600
+
+
+def test_moderately_nested_json_is_refused_400(notify_url):
+    body = '{"order_id": ' + "[" * 200 + "]" * 200 + "}"
+    assert post(notify_url, body).status_code == 400
+    assert len(GatewayNotification.objects.get().body) < 600
+
+
+def test_an_oversized_body_is_refused_400_and_stored_compactly(notify_url):
+    body = json.dumps({"order_id": "PDAM-X", "padding": "x" * 1_000_000})
+    assert post(notify_url, body).status_code == 400
+    note = GatewayNotification.objects.get()
+    assert note.outcome == NotificationOutcome.FAILED
+    assert len(note.body) < 600
+    assert note.body.endswith(f"[{len(body)} bytes]")
+
+
+@pytest.mark.parametrize(
+    "change", [{"order_id": "PDAM-SOMEONE-ELSE"}, {"currency": "USD"}, {"currency": None}]
+)
+def test_a_status_answer_naming_another_order_or_currency_is_held_not_applied(payer, monkeypatch, change):
+    order = start(payer, [payer.sep])
+    real = online.gateway.transaction_status
+
+    def other(order_id):
+        status = dict(real(order_id))
+        status.update(change)
+        return {key: value for key, value in status.items() if value is not None}
+
+    monkeypatch.setattr(online.gateway, "transaction_status", other)
+    act(order, "settle")
+    assert state(order) == OrderState.REVIEW
+    assert not Payment.objects.exists()
+    [item] = ReviewItem.objects.filter(kind=ReviewKind.STATUS_MISMATCH)
+    assert (item.order, item.amount) == (order, 47_300)
+    assert outcomes(order) == [NotificationOutcome.MISMATCH]
+    online.order_refresh(order=order)  # asking again changes nothing and adds no second item
+    assert state(order) == OrderState.REVIEW
+    assert ReviewItem.objects.filter(kind=ReviewKind.STATUS_MISMATCH).count() == 1

@@ -195,8 +195,9 @@ MIDTRANS_SERVER_KEY = env.str("MIDTRANS_SERVER_KEY", default="")
 MIDTRANS_CLIENT_KEY = env.str("MIDTRANS_CLIENT_KEY", default="")
 MIDTRANS_IS_PRODUCTION = env.bool("MIDTRANS_IS_PRODUCTION", default=False)
 # The simulator (app `midtrans_sim`, served under /midtrans-sim/) speaks Midtrans's HTTP API for
-# the quick start and the tests. It is on only with DEBUG and no server key: never in production.
-MIDTRANS_SIMULATOR = DEBUG and not MIDTRANS_SERVER_KEY
+# the quick start and the tests. It is on only when asked for explicitly (MIDTRANS_SIMULATOR=1, as
+# `make run` and the test suite do), with DEBUG and no server key: never in production.
+MIDTRANS_SIMULATOR = env.bool("MIDTRANS_SIMULATOR", default=False) and DEBUG and not MIDTRANS_SERVER_KEY
 if MIDTRANS_SIMULATOR:
     MIDTRANS_SERVER_KEY = "SB-Mid-server-SIMULATOR"
     MIDTRANS_CLIENT_KEY = "SB-Mid-client-SIMULATOR"

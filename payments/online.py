@@ -18,6 +18,7 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -409,6 +410,24 @@ def _depth(value, limit: int = NOTIFICATION_MAX_DEPTH) -> int:
                 nested.extend(item)
         current = [item for item in nested if isinstance(item, (dict, list))]
     return level + (1 if current else 0)
+
+
+def notifications_purge(*, older_than_days: int, batch: int = 5000) -> int:
+    """Delete stored notifications older than `older_than_days`, keeping every one tied to money:
+    its order has a payment (and so any reversal), or a review item names it or its order."""
+    cutoff = timezone.now() - datetime.timedelta(days=older_than_days)
+    purgeable = (
+        GatewayNotification.objects.filter(received_at__lt=cutoff)
+        .exclude(order__payment__isnull=False)
+        .exclude(Exists(ReviewItem.objects.filter(notification=OuterRef("pk"))))
+        .exclude(Exists(ReviewItem.objects.filter(order_id=OuterRef("order_id"))))
+    )
+    deleted = 0
+    while True:
+        ids = list(purgeable.values_list("pk", flat=True)[:batch])
+        if not ids:
+            return deleted
+        deleted += GatewayNotification.objects.filter(pk__in=ids).delete()[0]
 
 
 def _note(notification: GatewayNotification, outcome: str, detail: str) -> None:

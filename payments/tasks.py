@@ -1,6 +1,7 @@
 """Celery tasks of payments: thin, idempotent."""
 
 from celery import shared_task
+from django.conf import settings
 from django.db.models import Sum
 
 from payments import online, services
@@ -24,3 +25,9 @@ def credits_apply() -> int:
         if services.credit_apply(customer_id=row["customer_id"]) is not None:
             settled += 1
     return settled
+
+
+@shared_task(time_limit=10 * 60, soft_time_limit=9 * 60)
+def notifications_purge() -> int:
+    """Beat: stored Midtrans notifications past NOTIFICATION_RETENTION_DAYS go, unless tied to money."""
+    return online.notifications_purge(older_than_days=settings.NOTIFICATION_RETENTION_DAYS)

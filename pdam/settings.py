@@ -231,6 +231,8 @@ CONNECTION_PROOF_IP_FAILURE_LIMIT = env.int("CONNECTION_PROOF_IP_FAILURE_LIMIT",
 CONNECTION_PROOF_WINDOW_SECONDS = env.int("CONNECTION_PROOF_WINDOW_SECONDS", default=3600)
 # Snap page lifetime; an order not paid by then expires.
 MIDTRANS_ORDER_EXPIRY_MINUTES = env.int("MIDTRANS_ORDER_EXPIRY_MINUTES", default=24 * 60)
+# Days a stored Midtrans notification is kept (those tied to a payment or a review item stay).
+NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", default=180)
 
 # Security. Production (DEBUG off) gets HTTPS-only cookies, HSTS and redirects by default;
 # each can be turned off from the environment, e.g. behind a proxy that already redirects.

@@ -450,3 +450,27 @@ def test_a_status_answer_naming_another_order_or_currency_is_held_not_applied(pa
     online.order_refresh(order=order)  # asking again changes nothing and adds no second item
     assert state(order) == OrderState.REVIEW
     assert ReviewItem.objects.filter(kind=ReviewKind.STATUS_MISMATCH).count() == 1
+
+
+def test_old_notifications_are_purged_except_those_tied_to_money(payer, notify_url):
+    paid = start(payer, [payer.sep])
+    act(paid, "settle")  # tied to a payment
+    unknown = sim.notification_payload(
+        order_id="SOMEONE-ELSES-2", gross_amount=9_000, transaction_status="settlement"
+    )
+    assert post(notify_url, json.dumps(unknown)).status_code == 200  # tied to a review item
+    assert post(notify_url, "<xml>not json</xml>").status_code == 400  # tied to nothing
+    forged = dict(unknown, signature_key="0" * 128)
+    assert post(notify_url, json.dumps(forged)).status_code == 403  # tied to nothing
+    kept = set(GatewayNotification.objects.filter(order=paid).values_list("pk", flat=True))
+    kept.add(ReviewItem.objects.get(kind=ReviewKind.UNKNOWN_ORDER).notification_id)
+    assert GatewayNotification.objects.count() == len(kept) + 2
+    fresh = post(notify_url, "still garbage")  # recent: stays whatever it is
+    assert fresh.status_code == 400
+    recent = GatewayNotification.objects.order_by("-pk").first()
+    GatewayNotification.objects.exclude(pk=recent.pk).update(
+        received_at=timezone.now() - datetime.timedelta(days=31)
+    )
+    assert online.notifications_purge(older_than_days=30) == 2
+    assert set(GatewayNotification.objects.values_list("pk", flat=True)) == kept | {recent.pk}
+    assert Payment.objects.get().order == paid

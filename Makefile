@@ -11,7 +11,7 @@ PORT ?= 8000
 # `.env.example` leaves DEBUG off; the development targets (and what they build first) turn it and
 # the local Midtrans simulator on, unless the environment says otherwise.
 run serve test setup migrate messages seed lint check: export DEBUG ?= 1
-run serve test lint check: export MIDTRANS_SIMULATOR ?= 1
+run serve test setup migrate seed lint check: export MIDTRANS_SIMULATOR ?= 1
 
 run: setup seed  ## Set up, migrate, load demo data and serve on SQLite (no other servers).
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C stops)"

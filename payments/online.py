@@ -126,7 +126,9 @@ def _reusable(order: OnlineOrder | None, now: datetime.datetime) -> bool:
     ) and order.expires_at > now + margin
 
 
-def order_start(*, customer: Customer, invoice_ids: list[int], finish_url, created_by=None) -> OnlineOrder:
+def order_start(
+    *, customer: Customer, invoice_ids: list[int], finish_url, created_by=None, session_orders=None
+) -> OnlineOrder:
     """The Snap order for paying these invoices (the oldest outstanding ones, none skipped).
 
     A second click on Pay for the same invoices reuses the live order. The order row is
@@ -147,6 +149,10 @@ def order_start(*, customer: Customer, invoice_ids: list[int], finish_url, creat
         existing.refresh_from_db()
     if existing is not None and existing.state in LIVE_ORDER_STATES:
         if _reusable(existing, now) or existing.state == OrderState.CREATED:
+            if session_orders is not None and not _may_view(existing, created_by, session_orders):
+                # Another visitor's live order: never theirs to see, and a second order for the
+                # same bills would invite a double payment.
+                raise _in_progress()
             return existing
         _order_set_state(existing, OrderState.EXPIRED, detail="replaced by a new order near its expiry")
     try:
@@ -173,6 +179,8 @@ def order_start(*, customer: Customer, invoice_ids: list[int], finish_url, creat
         other = _live_order(key)
         if other is None:
             raise
+        if session_orders is not None and not _may_view(other, created_by, session_orders):
+            raise _in_progress() from None
         return other
     try:
         answer = gateway.snap_create(_snap_parameters(order, lines, finish_url(order)))
@@ -512,15 +520,33 @@ def order_cancel(*, order: OnlineOrder, actor=None) -> bool:
     return True
 
 
-def order_for_viewer(*, order_id: str, user, session_orders: list[str]) -> OnlineOrder:
-    """The order, if the viewer may see it: staff who read payments, the customer who owns it,
-    or the browser session that made it. Raises OnlineOrder.DoesNotExist otherwise."""
-    order = OnlineOrder.objects.select_related("customer").get(order_id=order_id)
+def _may_view(order: OnlineOrder, user, session_orders: list[str]) -> bool:
+    """Staff who read payments, the customer who owns the connection, or the browser session
+    (or signed-in user) that started the order."""
     if order.order_id in session_orders:
-        return order
-    if user.is_authenticated and (
-        user.has_perm("payments.view_payment") or order.customer.user_id == user.pk
-    ):
+        return True
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and (
+            user.has_perm("payments.view_payment")
+            or order.customer.user_id == user.pk
+            or order.created_by_id == user.pk
+        )
+    )
+
+
+def _in_progress() -> ValidationError:
+    return ValidationError(
+        _("A payment for these bills is already in progress. Try again when it is finished or has expired."),
+        code="in_progress",
+    )
+
+
+def order_for_viewer(*, order_id: str, user, session_orders: list[str]) -> OnlineOrder:
+    """The order, if the viewer may see it (see _may_view). Raises OnlineOrder.DoesNotExist otherwise."""
+    order = OnlineOrder.objects.select_related("customer").get(order_id=order_id)
+    if _may_view(order, user, session_orders):
         return order
     raise OnlineOrder.DoesNotExist
 

@@ -24,7 +24,7 @@ from django.utils.translation import gettext as _
 
 from billing.models import Invoice
 from customers.models import Customer
-from payments import gateway, selectors, services
+from payments import gateway, masking, selectors, services
 from payments.models import (
     LIVE_ORDER_STATES,
     GatewayNotification,
@@ -90,6 +90,7 @@ def _snap_parameters(order: OnlineOrder, lines: list[OrderInvoice], finish_url: 
     customer = order.customer
     start = timezone.localtime(order.created_at)
     minutes = max(1, int((order.expires_at - order.created_at).total_seconds() // 60))
+    owner_pays = order.created_by_id is not None and order.created_by_id == customer.user_id
     return {
         "transaction_details": {"order_id": order.order_id, "gross_amount": int(order.gross_amount)},
         "item_details": [
@@ -102,7 +103,8 @@ def _snap_parameters(order: OnlineOrder, lines: list[OrderInvoice], finish_url: 
             for line in lines
         ],
         "customer_details": {
-            "first_name": customer.name[:50],
+            # Midtrans learns the full name only when the signed-in owner of the connection pays.
+            "first_name": (customer.name if owner_pays else masking.mask_name(customer.name))[:50],
             "email": getattr(order.created_by, "email", "") or "",
         },
         "expiry": {

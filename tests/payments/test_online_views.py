@@ -137,3 +137,16 @@ def test_the_signed_in_owner_may_take_over_a_live_order_for_their_bills(
     owner = persona_client("customer")
     assert pay(owner, customer, bills)["Location"] == "https://snap.example/v2/vtweb/tok-1"
     assert OnlineOrder.objects.count() == 1
+
+
+def test_midtrans_gets_the_masked_name_unless_the_signed_in_owner_pays(snap, customer, bills, persona_client):
+    pay(Client(), customer, bills[:1])
+    assert snap[0]["customer_details"]["first_name"] == "B*** S******"
+    pay(persona_client("other_customer"), customer, bills[:1])  # refused: an order is in progress
+    OnlineOrder.objects.update(state=OrderState.EXPIRED)
+    pay(persona_client("other_customer"), customer, bills[:1])
+    assert snap[-1]["customer_details"]["first_name"] == "B*** S******"
+    OnlineOrder.objects.update(state=OrderState.EXPIRED)
+    pay(persona_client("customer"), customer, bills[:1])
+    assert snap[-1]["customer_details"]["first_name"] == "Budi Santoso"
+    assert len(snap) == 3

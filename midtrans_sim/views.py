@@ -10,6 +10,7 @@ kept out of the translation catalogue (no gettext).
 from __future__ import annotations
 
 import base64
+import functools
 import hmac
 import json
 import time
@@ -44,6 +45,21 @@ def _render(request: HttpRequest, template: str, context: dict[str, Any], status
     """Render without the portal's context processors: the simulator stands apart from the portal."""
     html = render_to_string(template, context | {"csrf_token": get_token(request)})
     return HttpResponse(html, status=status)
+
+
+LOOPBACK = {"127.0.0.1", "::1"}
+
+
+def loopback_only(view):
+    """The control API answers only this machine (REMOTE_ADDR, never X-Forwarded-For)."""
+
+    @functools.wraps(view)
+    def wrapped(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        if request.META.get("REMOTE_ADDR", "") not in LOOPBACK:
+            return JsonResponse({"error": "the control API answers only the loopback address"}, status=403)
+        return view(request, *args, **kwargs)
+
+    return wrapped
 
 
 def _authorized(request: HttpRequest) -> bool:
@@ -290,6 +306,7 @@ def _transaction_json(sim: SimTransaction) -> dict[str, Any]:
     }
 
 
+@loopback_only
 @csrf_exempt
 @require_POST
 def control_act(request: HttpRequest, order_id: str) -> HttpResponse:
@@ -309,6 +326,7 @@ def control_act(request: HttpRequest, order_id: str) -> HttpResponse:
     )
 
 
+@loopback_only
 @csrf_exempt
 @require_POST
 def control_resend(request: HttpRequest, order_id: str) -> HttpResponse:
@@ -320,6 +338,7 @@ def control_resend(request: HttpRequest, order_id: str) -> HttpResponse:
     return JsonResponse({"order_id": order_id, "notifications": [_notification_json(n) for n in sent]})
 
 
+@loopback_only
 @csrf_exempt
 @require_POST
 def control_lapse(request: HttpRequest, order_id: str) -> HttpResponse:
@@ -330,6 +349,7 @@ def control_lapse(request: HttpRequest, order_id: str) -> HttpResponse:
     return JsonResponse(_transaction_json(sim))
 
 
+@loopback_only
 @require_GET
 def control_detail(request: HttpRequest, order_id: str) -> HttpResponse:
     try:
@@ -340,6 +360,7 @@ def control_detail(request: HttpRequest, order_id: str) -> HttpResponse:
     return JsonResponse(_transaction_json(sim) | {"notifications": notifications})
 
 
+@loopback_only
 @csrf_exempt
 @require_POST
 def control_faults(request: HttpRequest) -> HttpResponse:
@@ -360,12 +381,14 @@ def control_faults(request: HttpRequest) -> HttpResponse:
     )
 
 
+@loopback_only
 @require_GET
 def control_index(request: HttpRequest) -> HttpResponse:
     transactions = list(SimTransaction.objects.all()[:50])
     return _render(request, "midtrans_sim/index.html", {"transactions": transactions})
 
 
+@loopback_only
 @csrf_exempt
 @require_POST
 def control_settle_bulk(request: HttpRequest) -> HttpResponse:

@@ -131,4 +131,5 @@ def signature_valid(payload: dict) -> bool:
     expected = hashlib.sha512(
         (order_id + status_code + gross_amount + settings.MIDTRANS_SERVER_KEY).encode()
     ).hexdigest()
-    return hmac.compare_digest(expected, signature)
+    # Bytes, not str: compare_digest refuses a str with non-ASCII characters (a TypeError, a 500).
+    return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))

@@ -394,6 +394,7 @@ class ReviewKind(models.TextChoices):
     NEGATIVE_CREDIT = "negative_credit", _("Credit below zero after a reversal")
     VOID_REFUSED = "void_refused", _("Void refused: the payment was moved by a correction")
     JOB_FAILED = "job_failed", _("A money job failed on this item")
+    STATUS_MISMATCH = "status_mismatch", _("Status API names another order or currency")
 
 
 class ReviewItem(models.Model):

@@ -18,12 +18,13 @@ from decimal import Decimal, InvalidOperation
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from billing.models import Invoice
 from customers.models import Customer
-from payments import gateway, selectors, services
+from payments import gateway, masking, selectors, services
 from payments.models import (
     LIVE_ORDER_STATES,
     GatewayNotification,
@@ -48,6 +49,12 @@ UNPAID_FINAL = {
 }
 REVERSING = {"refund": ReversalKind.REFUND, "chargeback": ReversalKind.CHARGEBACK}
 PARTIAL_REVERSING = {"partial_refund", "partial_chargeback"}
+# A Midtrans notification is about 1-2 KB of flat JSON. Anything larger or nested deeper is not
+# one: answered 400 and stored only as a short summary.
+NOTIFICATION_MAX_BYTES = 16_000
+NOTIFICATION_MAX_DEPTH = 4
+NOTIFICATION_SUMMARY_CHARS = 500
+CURRENCY = "IDR"
 
 
 def _unavailable() -> ValidationError:
@@ -83,6 +90,7 @@ def _snap_parameters(order: OnlineOrder, lines: list[OrderInvoice], finish_url: 
     customer = order.customer
     start = timezone.localtime(order.created_at)
     minutes = max(1, int((order.expires_at - order.created_at).total_seconds() // 60))
+    owner_pays = order.created_by_id is not None and order.created_by_id == customer.user_id
     return {
         "transaction_details": {"order_id": order.order_id, "gross_amount": int(order.gross_amount)},
         "item_details": [
@@ -95,7 +103,8 @@ def _snap_parameters(order: OnlineOrder, lines: list[OrderInvoice], finish_url: 
             for line in lines
         ],
         "customer_details": {
-            "first_name": customer.name[:50],
+            # Midtrans learns the full name only when the signed-in owner of the connection pays.
+            "first_name": (customer.name if owner_pays else masking.mask_name(customer.name))[:50],
             "email": getattr(order.created_by, "email", "") or "",
         },
         "expiry": {
@@ -119,7 +128,9 @@ def _reusable(order: OnlineOrder | None, now: datetime.datetime) -> bool:
     ) and order.expires_at > now + margin
 
 
-def order_start(*, customer: Customer, invoice_ids: list[int], finish_url, created_by=None) -> OnlineOrder:
+def order_start(
+    *, customer: Customer, invoice_ids: list[int], finish_url, created_by=None, session_orders=None
+) -> OnlineOrder:
     """The Snap order for paying these invoices (the oldest outstanding ones, none skipped).
 
     A second click on Pay for the same invoices reuses the live order. The order row is
@@ -140,6 +151,10 @@ def order_start(*, customer: Customer, invoice_ids: list[int], finish_url, creat
         existing.refresh_from_db()
     if existing is not None and existing.state in LIVE_ORDER_STATES:
         if _reusable(existing, now) or existing.state == OrderState.CREATED:
+            if session_orders is not None and not _may_view(existing, created_by, session_orders):
+                # Another visitor's live order: never theirs to see, and a second order for the
+                # same bills would invite a double payment.
+                raise _in_progress()
             return existing
         _order_set_state(existing, OrderState.EXPIRED, detail="replaced by a new order near its expiry")
     try:
@@ -166,6 +181,8 @@ def order_start(*, customer: Customer, invoice_ids: list[int], finish_url, creat
         other = _live_order(key)
         if other is None:
             raise
+        if session_orders is not None and not _may_view(other, created_by, session_orders):
+            raise _in_progress() from None
         return other
     try:
         answer = gateway.snap_create(_snap_parameters(order, lines, finish_url(order)))
@@ -209,6 +226,32 @@ def status_apply(*, order: OnlineOrder, status: dict, notification: GatewayNotif
         order = OnlineOrder.objects.select_for_update().get(pk=order.pk)
         before = order.state
         outcome = NotificationOutcome.NO_CHANGE
+        if status.get("order_id") != order.order_id or status.get("currency") != CURRENCY:
+            # The status API answered about another order or in another currency: never applied.
+            outcome = NotificationOutcome.MISMATCH
+            if order.state not in (OrderState.PAID, OrderState.REVERSED, OrderState.REVIEW):
+                order.state = OrderState.REVIEW
+                order.updated_at = timezone.now()
+            if not ReviewItem.objects.filter(
+                order=order, kind=ReviewKind.STATUS_MISMATCH, resolved_at=None
+            ).exists():
+                ReviewItem.objects.create(
+                    kind=ReviewKind.STATUS_MISMATCH,
+                    customer_id=order.customer_id,
+                    order=order,
+                    notification=notification,
+                    amount=order.gross_amount,
+                    detail=_(
+                        "Asked about order %(order)s, Midtrans answered about %(other)s in %(currency)s."
+                    )
+                    % {
+                        "order": order.order_id,
+                        "other": str(status.get("order_id", ""))[:100],
+                        "currency": str(status.get("currency", ""))[:8],
+                    },
+                )
+            order.save()
+            return outcome
         order.transaction_status = state[:32]
         order.payment_type = str(status.get("payment_type", order.payment_type))[:32]
         order.transaction_id = str(status.get("transaction_id", order.transaction_id))[:64]
@@ -305,15 +348,20 @@ def notification_receive(*, body: bytes, remote_addr: str = "") -> int:
     bad signature (stored, nothing changes); 503 when Midtrans cannot be asked to confirm or the
     handling fails, so that Midtrans retries later.
     """
+    if len(body) > NOTIFICATION_MAX_BYTES:
+        notification = GatewayNotification.objects.create(body=_summary(body), remote_addr=remote_addr[:64])
+        _note(notification, NotificationOutcome.FAILED, f"body of {len(body)} bytes is too large")
+        return 400
     notification = GatewayNotification.objects.create(
-        body=body.decode("utf-8", errors="replace")[:100_000], remote_addr=remote_addr[:64]
+        body=body.decode("utf-8", errors="replace"), remote_addr=remote_addr[:64]
     )
     try:
         payload = json.loads(body)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         payload = None
-    if not isinstance(payload, dict):
-        _note(notification, NotificationOutcome.FAILED, "not a JSON object")
+    if not isinstance(payload, dict) or _depth(payload) > NOTIFICATION_MAX_DEPTH:
+        notification.body = _summary(body)
+        _note(notification, NotificationOutcome.FAILED, "not a flat JSON object")
         return 400
     notification.sent_order_id = str(payload.get("order_id", ""))[:100]
     notification.transaction_status = str(payload.get("transaction_status", ""))[:32]
@@ -349,6 +397,47 @@ def notification_receive(*, body: bytes, remote_addr: str = "") -> int:
         return 500
     _note(notification, outcome, f"status API: {status.get('transaction_status')}")
     return 200
+
+
+def _summary(body: bytes) -> str:
+    """A compact stored form of a refused body: its start and its length."""
+    text = body[:NOTIFICATION_SUMMARY_CHARS].decode("utf-8", errors="replace")
+    if len(body) > NOTIFICATION_SUMMARY_CHARS:
+        text += f"... [{len(body)} bytes]"
+    return text
+
+
+def _depth(value, limit: int = NOTIFICATION_MAX_DEPTH) -> int:
+    """How deeply `value` nests (a flat object is 1), counting no further than limit + 1."""
+    level, current = 0, [value]
+    while current and level <= limit:
+        level += 1
+        nested = []
+        for item in current:
+            if isinstance(item, dict):
+                nested.extend(item.values())
+            elif isinstance(item, list):
+                nested.extend(item)
+        current = [item for item in nested if isinstance(item, (dict, list))]
+    return level + (1 if current else 0)
+
+
+def notifications_purge(*, older_than_days: int, batch: int = 5000) -> int:
+    """Delete stored notifications older than `older_than_days`, keeping every one tied to money:
+    its order has a payment (and so any reversal), or a review item names it or its order."""
+    cutoff = timezone.now() - datetime.timedelta(days=older_than_days)
+    purgeable = (
+        GatewayNotification.objects.filter(received_at__lt=cutoff)
+        .exclude(order__payment__isnull=False)
+        .exclude(Exists(ReviewItem.objects.filter(notification=OuterRef("pk"))))
+        .exclude(Exists(ReviewItem.objects.filter(order_id=OuterRef("order_id"))))
+    )
+    deleted = 0
+    while True:
+        ids = list(purgeable.values_list("pk", flat=True)[:batch])
+        if not ids:
+            return deleted
+        deleted += GatewayNotification.objects.filter(pk__in=ids).delete()[0]
 
 
 def _note(notification: GatewayNotification, outcome: str, detail: str) -> None:
@@ -438,15 +527,33 @@ def order_cancel(*, order: OnlineOrder, actor=None) -> bool:
     return True
 
 
-def order_for_viewer(*, order_id: str, user, session_orders: list[str]) -> OnlineOrder:
-    """The order, if the viewer may see it: staff who read payments, the customer who owns it,
-    or the browser session that made it. Raises OnlineOrder.DoesNotExist otherwise."""
-    order = OnlineOrder.objects.select_related("customer").get(order_id=order_id)
+def _may_view(order: OnlineOrder, user, session_orders: list[str]) -> bool:
+    """Staff who read payments, the customer who owns the connection, or the browser session
+    (or signed-in user) that started the order."""
     if order.order_id in session_orders:
-        return order
-    if user.is_authenticated and (
-        user.has_perm("payments.view_payment") or order.customer.user_id == user.pk
-    ):
+        return True
+    return bool(
+        user is not None
+        and user.is_authenticated
+        and (
+            user.has_perm("payments.view_payment")
+            or order.customer.user_id == user.pk
+            or order.created_by_id == user.pk
+        )
+    )
+
+
+def _in_progress() -> ValidationError:
+    return ValidationError(
+        _("A payment for these bills is already in progress. Try again when it is finished or has expired."),
+        code="in_progress",
+    )
+
+
+def order_for_viewer(*, order_id: str, user, session_orders: list[str]) -> OnlineOrder:
+    """The order, if the viewer may see it (see _may_view). Raises OnlineOrder.DoesNotExist otherwise."""
+    order = OnlineOrder.objects.select_related("customer").get(order_id=order_id)
+    if _may_view(order, user, session_orders):
         return order
     raise OnlineOrder.DoesNotExist
 

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from payments import selectors
+from payments import masking, selectors
 from payments.models import Payment, PaymentAllocation
 from pdam.pdf import render_pdf
 
@@ -23,6 +23,13 @@ VIEW_PAYMENT = "payments.view_payment"
 # the cashier and an auditor.
 COPY_STAMP = "SALINAN / COPY"
 VOID_STAMP = "DIBATALKAN / VOID"
+
+
+def receipt_masked(*, payment: Payment, user) -> bool:
+    """Anyone but staff who read payments and the signed-in owner sees the masked name only."""
+    return not (
+        user.is_authenticated and (user.has_perm(VIEW_PAYMENT) or payment.customer.user_id == user.pk)
+    )
 
 
 def receipt_for_viewer(*, receipt_number: str, user, session_orders: list[str]) -> Payment:
@@ -58,6 +65,17 @@ class Receipt:
     def voided(self) -> bool:
         return hasattr(self.payment, "reversal")
 
+    masked: bool = False  # an anonymous viewer: the masked name, no address
+
+    @property
+    def customer_name(self) -> str:
+        name = self.payment.customer.name
+        return masking.mask_name(name) if self.masked else name
+
+    @property
+    def customer_address(self) -> str:
+        return "" if self.masked else self.payment.customer.address
+
     @property
     def copy(self) -> bool:
         return self.payment.reprints > 0
@@ -75,7 +93,7 @@ class Receipt:
         return 125 + 9 * len(self.lines) + 12 * len(self.stamps) + (12 if self.voided else 0)
 
 
-def receipt_data(*, payment: Payment) -> Receipt:
+def receipt_data(*, payment: Payment, masked: bool = False) -> Receipt:
     """Everything the receipt prints. Use a payment from `selectors.payment_get` (its allocations
     prefetched): the lines are every invoice it paid, even after a void released them."""
     allocations: list[PaymentAllocation] = sorted(
@@ -97,6 +115,7 @@ def receipt_data(*, payment: Payment) -> Receipt:
             "address": settings.UTILITY_ADDRESS,
             "phone": settings.UTILITY_PHONE,
         },
+        masked=masked,
     )
 
 
@@ -104,6 +123,6 @@ def receipt_html(*, receipt: Receipt, for_pdf: bool = False) -> str:
     return render_to_string("pdf/receipt.html", {"receipt": receipt, "for_pdf": for_pdf})
 
 
-def receipt_pdf(*, payment: Payment) -> bytes:
+def receipt_pdf(*, payment: Payment, masked: bool = False) -> bytes:
     """The receipt on an 80 mm roll as a PDF (rendered on demand: its stamps change)."""
-    return render_pdf(receipt_html(receipt=receipt_data(payment=payment), for_pdf=True))
+    return render_pdf(receipt_html(receipt=receipt_data(payment=payment, masked=masked), for_pdf=True))

@@ -25,6 +25,11 @@ app.conf.beat_schedule = {
         "task": "payments.tasks.online_orders_sweep",
         "schedule": crontab(minute="*/10"),
     },
+    # Stored Midtrans notifications past their retention period, except those tied to money.
+    "notifications-purge": {
+        "task": "payments.tasks.notifications_purge",
+        "schedule": crontab(hour=4, minute=15),
+    },
     # Credit from overpayments settles the next invoices it covers (after each bill run too).
     "credits-apply": {
         "task": "payments.tasks.credits_apply",

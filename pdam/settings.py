@@ -195,8 +195,9 @@ MIDTRANS_SERVER_KEY = env.str("MIDTRANS_SERVER_KEY", default="")
 MIDTRANS_CLIENT_KEY = env.str("MIDTRANS_CLIENT_KEY", default="")
 MIDTRANS_IS_PRODUCTION = env.bool("MIDTRANS_IS_PRODUCTION", default=False)
 # The simulator (app `midtrans_sim`, served under /midtrans-sim/) speaks Midtrans's HTTP API for
-# the quick start and the tests. It is on only with DEBUG and no server key: never in production.
-MIDTRANS_SIMULATOR = DEBUG and not MIDTRANS_SERVER_KEY
+# the quick start and the tests. It is on only when asked for explicitly (MIDTRANS_SIMULATOR=1, as
+# `make run` and the test suite do), with DEBUG and no server key: never in production.
+MIDTRANS_SIMULATOR = env.bool("MIDTRANS_SIMULATOR", default=False) and DEBUG and not MIDTRANS_SERVER_KEY
 if MIDTRANS_SIMULATOR:
     MIDTRANS_SERVER_KEY = "SB-Mid-server-SIMULATOR"
     MIDTRANS_CLIENT_KEY = "SB-Mid-client-SIMULATOR"
@@ -230,6 +231,8 @@ CONNECTION_PROOF_IP_FAILURE_LIMIT = env.int("CONNECTION_PROOF_IP_FAILURE_LIMIT",
 CONNECTION_PROOF_WINDOW_SECONDS = env.int("CONNECTION_PROOF_WINDOW_SECONDS", default=3600)
 # Snap page lifetime; an order not paid by then expires.
 MIDTRANS_ORDER_EXPIRY_MINUTES = env.int("MIDTRANS_ORDER_EXPIRY_MINUTES", default=24 * 60)
+# Days a stored Midtrans notification is kept (those tied to a payment or a review item stay).
+NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", default=180)
 
 # Security. Production (DEBUG off) gets HTTPS-only cookies, HSTS and redirects by default;
 # each can be turned off from the environment, e.g. behind a proxy that already redirects.

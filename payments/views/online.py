@@ -61,6 +61,7 @@ def pay(request: HttpRequest) -> HttpResponse:
             customer=customer,
             invoice_ids=form.cleaned_data["invoice"],
             created_by=request.user,
+            session_orders=_session_orders(request),
             finish_url=lambda o: request.build_absolute_uri(reverse("payments:order", args=[o.order_id])),
         )
     except ValidationError as error:

@@ -38,7 +38,9 @@ def receipt(request: HttpRequest, receipt_number: str) -> HttpResponse:
         request,
         "payments/receipt.html",
         {
-            "receipt": receipts.receipt_data(payment=payment),
+            "receipt": receipts.receipt_data(
+                payment=payment, masked=receipts.receipt_masked(payment=payment, user=request.user)
+            ),
             "staff": staff,
             "can_void": request.user.has_perm(cashier.TAKE_PAYMENT)
             and cashier.payment_void_refusal(payment=payment, cashier=request.user) is None,
@@ -51,7 +53,12 @@ def receipt(request: HttpRequest, receipt_number: str) -> HttpResponse:
 
 def receipt_pdf(request: HttpRequest, receipt_number: str) -> HttpResponse:
     payment = _receipt_or_404(request, receipt_number)
-    response = HttpResponse(receipts.receipt_pdf(payment=payment), content_type="application/pdf")
+    response = HttpResponse(
+        receipts.receipt_pdf(
+            payment=payment, masked=receipts.receipt_masked(payment=payment, user=request.user)
+        ),
+        content_type="application/pdf",
+    )
     filename = get_valid_filename(f"{payment.receipt_number}.pdf")
     response["Content-Disposition"] = f'inline; filename="{filename}"'
     response["Cache-Control"] = "private, no-store"

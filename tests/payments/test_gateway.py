@@ -17,6 +17,7 @@ PROBE = (
 
 def settings_in_a_new_process(**env) -> str:
     environment = {**os.environ, "DJANGO_SETTINGS_MODULE": "pdam.settings", **env}
+    environment = {name: value for name, value in environment.items() if value is not None}  # None: unset
     done = subprocess.run(  # noqa: S603 - this interpreter, fixed arguments
         [sys.executable, "-c", PROBE],
         env=environment,
@@ -31,9 +32,22 @@ def settings_in_a_new_process(**env) -> str:
 @pytest.mark.parametrize(
     ("env", "expected"),
     [
-        ({"DEBUG": "1", "MIDTRANS_SERVER_KEY": ""}, "True True"),
-        ({"DEBUG": "1", "MIDTRANS_SERVER_KEY": "SB-Mid-server-real"}, "False False"),
-        ({"DEBUG": "0", "SECRET_KEY": "x" * 50, "MIDTRANS_SERVER_KEY": ""}, "False False"),
+        ({"DEBUG": "1", "MIDTRANS_SIMULATOR": "1", "MIDTRANS_SERVER_KEY": ""}, "True True"),
+        (
+            {"DEBUG": "1", "MIDTRANS_SIMULATOR": "1", "MIDTRANS_SERVER_KEY": "SB-Mid-server-real"},
+            "False False",
+        ),
+        (
+            {"DEBUG": "0", "MIDTRANS_SIMULATOR": "1", "SECRET_KEY": "x" * 50, "MIDTRANS_SERVER_KEY": ""},
+            "False False",
+        ),
+        # DEBUG alone (a development or mis-set production server) does not turn it on.
+        ({"DEBUG": "1", "MIDTRANS_SIMULATOR": None, "MIDTRANS_SERVER_KEY": ""}, "False False"),
+        ({"DEBUG": "1", "MIDTRANS_SIMULATOR": "0", "MIDTRANS_SERVER_KEY": ""}, "False False"),
+        (
+            {"DEBUG": "0", "MIDTRANS_SIMULATOR": "0", "SECRET_KEY": "x" * 50, "MIDTRANS_SERVER_KEY": ""},
+            "False False",
+        ),
     ],
 )
 def test_the_simulator_is_never_on_under_production_settings(env, expected):

@@ -416,3 +416,86 @@ def test_cancelling_an_order_already_paid_tells_the_cashier(payer):
         online.order_cancel(order=order)
     assert state(order) == OrderState.PAID
     assert Payment.objects.filter(order=order).count() == 1
+
+
+def test_a_non_ascii_signature_is_refused_403_not_500(payer, notify_url):
+    order = start(payer, [payer.sep])
+    body = sim.notification_payload(
+        order_id=order.order_id, gross_amount=47_300, transaction_status="settlement"
+    )
+    body["signature_key"] = "é" * 128
+    assert post(notify_url, json.dumps(body, ensure_ascii=False)).status_code == 403
+    assert GatewayNotification.objects.get().outcome == NotificationOutcome.FORGED
+    assert state(order) == OrderState.PENDING
+    assert not Payment.objects.exists()
+
+
+def test_deeply_nested_json_is_refused_400_and_stored_compactly(notify_url):
+    body = '{"order_id": ' + "[" * 50_000 + "]" * 50_000 + "}"
+    assert post(notify_url, body).status_code == 400
+    note = GatewayNotification.objects.get()
+    assert note.outcome == NotificationOutcome.FAILED
+    assert len(note.body) < 600
+
+
+def test_moderately_nested_json_is_refused_400(notify_url):
+    body = '{"order_id": ' + "[" * 200 + "]" * 200 + "}"
+    assert post(notify_url, body).status_code == 400
+    assert len(GatewayNotification.objects.get().body) < 600
+
+
+def test_an_oversized_body_is_refused_400_and_stored_compactly(notify_url):
+    body = json.dumps({"order_id": "PDAM-X", "padding": "x" * 1_000_000})
+    assert post(notify_url, body).status_code == 400
+    note = GatewayNotification.objects.get()
+    assert note.outcome == NotificationOutcome.FAILED
+    assert len(note.body) < 600
+    assert note.body.endswith(f"[{len(body)} bytes]")
+
+
+@pytest.mark.parametrize(
+    "change", [{"order_id": "PDAM-SOMEONE-ELSE"}, {"currency": "USD"}, {"currency": None}]
+)
+def test_a_status_answer_naming_another_order_or_currency_is_held_not_applied(payer, monkeypatch, change):
+    order = start(payer, [payer.sep])
+    real = online.gateway.transaction_status
+
+    def other(order_id):
+        status = dict(real(order_id))
+        status.update(change)
+        return {key: value for key, value in status.items() if value is not None}
+
+    monkeypatch.setattr(online.gateway, "transaction_status", other)
+    act(order, "settle")
+    assert state(order) == OrderState.REVIEW
+    assert not Payment.objects.exists()
+    [item] = ReviewItem.objects.filter(kind=ReviewKind.STATUS_MISMATCH)
+    assert (item.order, item.amount) == (order, 47_300)
+    assert outcomes(order) == [NotificationOutcome.MISMATCH]
+    online.order_refresh(order=order)  # asking again changes nothing and adds no second item
+    assert state(order) == OrderState.REVIEW
+    assert ReviewItem.objects.filter(kind=ReviewKind.STATUS_MISMATCH).count() == 1
+
+
+def test_old_notifications_are_purged_except_those_tied_to_money(payer, notify_url):
+    paid = start(payer, [payer.sep])
+    act(paid, "settle")  # tied to a payment
+    unknown = sim.notification_payload(
+        order_id="SOMEONE-ELSES-2", gross_amount=9_000, transaction_status="settlement"
+    )
+    assert post(notify_url, json.dumps(unknown)).status_code == 200  # tied to a review item
+    assert post(notify_url, "<xml>not json</xml>").status_code == 400  # tied to nothing
+    forged = dict(unknown, signature_key="0" * 128)
+    assert post(notify_url, json.dumps(forged)).status_code == 403  # tied to nothing
+    kept = set(GatewayNotification.objects.filter(order=paid).values_list("pk", flat=True))
+    kept.add(ReviewItem.objects.get(kind=ReviewKind.UNKNOWN_ORDER).notification_id)
+    assert GatewayNotification.objects.count() == len(kept) + 2
+    fresh = post(notify_url, "still garbage")  # recent: stays whatever it is
+    assert fresh.status_code == 400
+    recent = GatewayNotification.objects.order_by("-pk").first()
+    GatewayNotification.objects.exclude(pk=recent.pk).update(
+        received_at=timezone.now() - datetime.timedelta(days=31)
+    )
+    assert online.notifications_purge(older_than_days=30) == 2
+    assert set(GatewayNotification.objects.values_list("pk", flat=True)) == kept | {recent.pk}
+    assert Payment.objects.get().order == paid

@@ -113,3 +113,40 @@ def test_the_status_json_says_what_the_server_knows(snap, customer, bills):
         reverse("payments:order", args=[order.order_id]) + "?transaction_status=settlement&status_code=200"
     )
     assert OnlineOrder.objects.get().state == OrderState.PENDING
+
+
+def test_a_second_visitor_paying_the_same_bills_does_not_get_the_first_ones_order(snap, customer, bills):
+    first = Client()
+    pay(first, customer, bills)
+    order = OnlineOrder.objects.get()
+    second = Client()
+    second.cookies["django_language"] = "en"
+    response = pay(second, customer, bills)
+    assert response["Location"] == f"/?nomor={customer.number}"  # not Snap, not the order page
+    assert "already in progress" in second.get(response["Location"]).content.decode()
+    assert second.get(reverse("payments:order", args=[order.order_id])).status_code == 404
+    assert len(snap) == 1 and OnlineOrder.objects.count() == 1  # no second order: no double payment
+    # The first visitor still reaches their own order.
+    assert pay(first, customer, bills)["Location"] == "https://snap.example/v2/vtweb/tok-1"
+
+
+def test_the_signed_in_owner_may_take_over_a_live_order_for_their_bills(
+    snap, customer, bills, persona_client
+):
+    pay(Client(), customer, bills)
+    owner = persona_client("customer")
+    assert pay(owner, customer, bills)["Location"] == "https://snap.example/v2/vtweb/tok-1"
+    assert OnlineOrder.objects.count() == 1
+
+
+def test_midtrans_gets_the_masked_name_unless_the_signed_in_owner_pays(snap, customer, bills, persona_client):
+    pay(Client(), customer, bills[:1])
+    assert snap[0]["customer_details"]["first_name"] == "B*** S******"
+    pay(persona_client("other_customer"), customer, bills[:1])  # refused: an order is in progress
+    OnlineOrder.objects.update(state=OrderState.EXPIRED)
+    pay(persona_client("other_customer"), customer, bills[:1])
+    assert snap[-1]["customer_details"]["first_name"] == "B*** S******"
+    OnlineOrder.objects.update(state=OrderState.EXPIRED)
+    pay(persona_client("customer"), customer, bills[:1])
+    assert snap[-1]["customer_details"]["first_name"] == "Budi Santoso"
+    assert len(snap) == 3

@@ -194,3 +194,19 @@ def test_credit_channel_receipt(persona_client, customer):
     page = english(persona_client("customer")).get(url(payment)).content.decode()
     assert "Customer credit" in page
     assert "-Rp 47.300" in page
+
+
+def test_an_anonymous_receipt_shows_the_masked_name_only(customer, persona_client):
+    customer.address = "Jl. Merdeka 12"
+    customer.save()
+    payment, order = online_payment(customer, invoice_for(customer, JAN, 47_300))
+    anonymous = english(Client())
+    session = anonymous.session
+    session["payment_orders"] = [order.order_id]
+    session.save()
+    anonymous.cookies["sessionid"] = session.session_key
+    page = anonymous.get(url(payment)).content.decode()
+    assert "B*** S******" in page
+    assert customer.name not in page and "Jl. Merdeka 12" not in page
+    owner_page = persona_client("customer").get(url(payment)).content.decode()
+    assert customer.name in owner_page and "Jl. Merdeka 12" in owner_page

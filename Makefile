@@ -43,7 +43,7 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 seed: migrate  ## Demo data (idempotent) and the demo logins.
-	$(PY) manage.py seed_demo
+	DEBUG=1 $(PY) manage.py seed_demo
 
 serve: install  ## Serve without seeding.
 	DEBUG=1 MIDTRANS_SIMULATOR=1 $(PY) manage.py runserver $(HOST):$(PORT)

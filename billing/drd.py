@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from billing.models import Invoice, InvoiceStatus
 from meters.models import Period
+from pdam.exports import export_row
 
 
 @dataclass(frozen=True)
@@ -88,10 +89,12 @@ def drd_csv(*, drd: Drd) -> str:
     """One table: the grouping in the first column, a total row closing each grouping."""
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow([_("Period"), _("Grouping"), *_header()])
+    writer.writerow(export_row([_("Period"), _("Grouping"), *_header()]))
     for title, rows in _sections(drd):
         for row in [*rows, drd.total]:
-            writer.writerow([str(drd.period), title, row.code, row.name, row.count, row.m3, row.amount])
+            writer.writerow(
+                export_row([str(drd.period), title, row.code, row.name, row.count, row.m3, row.amount])
+            )
     return out.getvalue()
 
 
@@ -109,14 +112,14 @@ def drd_xlsx(*, drd: Drd) -> bytes:
     bold = Font(bold=True)
     for title, rows in _sections(drd):
         sheet = workbook.create_sheet(title=title[:31])
-        sheet.append([_("DRD %(period)s: invoices issued") % {"period": drd.period}])
+        sheet.append(export_row([_("DRD %(period)s: invoices issued") % {"period": drd.period}]))
         sheet["A1"].font = Font(bold=True, size=12)
         sheet.append([])
-        sheet.append(_header())
+        sheet.append(export_row(_header()))
         for cell in sheet[3]:
             cell.font = bold
         for row in [*rows, drd.total]:
-            sheet.append([row.code, row.name, row.count, row.m3, row.amount])
+            sheet.append(export_row([row.code, row.name, row.count, row.m3, row.amount]))
             for cell in sheet[sheet.max_row][2:]:
                 cell.number_format = THOUSANDS
         for cell in sheet[sheet.max_row]:

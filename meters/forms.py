@@ -1,6 +1,7 @@
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Column, Layout, Row, Submit
 from django import forms
+from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -36,9 +37,21 @@ class StandForm(forms.Form):
         return data
 
 
+class ReadingPhotoField(forms.ImageField):
+    """Refuses an oversize photo before Pillow reads the whole file."""
+
+    def to_python(self, data):
+        if data and getattr(data, "size", 0) > settings.READING_PHOTO_MAX_BYTES:
+            raise forms.ValidationError(
+                _("The photo is too large (at most %(mb)s MB).")
+                % {"mb": settings.READING_PHOTO_MAX_BYTES // (1024 * 1024)}
+            )
+        return super().to_python(data)
+
+
 class SingleReadingForm(StandForm):
     period = MonthField(label=_("Period"))
-    photo = forms.ImageField(label=_("Photo (JPEG or PNG)"), required=False)
+    photo = ReadingPhotoField(label=_("Photo (JPEG or PNG)"), required=False)
     reason = forms.CharField(
         label=_("Reason (when changing an existing reading)"), max_length=300, required=False
     )

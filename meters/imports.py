@@ -59,6 +59,7 @@ from meters.rules import ANOMALY_RULES, StandRefused, evaluate_reading
 from meters.selectors import reading_facts_for, thresholds
 from meters.services import period_get_or_open, reading_date_check, reading_lock_check
 from pdam.audit import audit_record
+from pdam.exports import export_row
 
 logger = logging.getLogger(__name__)
 
@@ -77,7 +78,6 @@ _PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _STAND_RE = re.compile(r"^[+-]?\d{1,30}$")
 # Formulas in a downloaded CSV run when a spreadsheet opens it: neutralise them.
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 # --- the file as a whole ---------------------------------------------------------------------
@@ -644,11 +644,6 @@ def imports_recent(*, limit: int = 10) -> QuerySet[ReadingImport]:
     )
 
 
-def _cell(value) -> str:
-    text = str(value)
-    return f"'{text}" if text.startswith(_FORMULA_START) else text
-
-
 def reading_import_errors_csv(*, reading_import: ReadingImport) -> str:
     """The refused rows as CSV (line, customer_number, reason), with a BOM so Excel reads UTF-8."""
     buffer = io.StringIO()
@@ -656,5 +651,5 @@ def reading_import_errors_csv(*, reading_import: ReadingImport) -> str:
     writer = csv.writer(buffer)
     writer.writerow(["line", "customer_number", "reason"])
     for error in reading_import.errors:
-        writer.writerow([error["line"], _cell(error["customer_number"]), _cell(error["reason"])])
+        writer.writerow(export_row([error["line"], str(error["customer_number"]), str(error["reason"])]))
     return buffer.getvalue()

@@ -215,3 +215,12 @@ def period_for_month(*, month: datetime.date) -> Period:
 
 def periods_recent(limit: int = 13) -> QuerySet[Period]:
     return Period.objects.order_by("-month")[:limit]
+
+
+def photo_content_type(head: bytes) -> str | None:
+    """The content type of a stored reading photo from its first bytes (JPEG or PNG only)."""
+    if head.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if head.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    return None

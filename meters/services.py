@@ -200,7 +200,12 @@ def _reading_changes(old: Reading | None, new: Reading) -> dict:
     return {f: [getattr(old, f), getattr(new, f)] for f in fields if getattr(old, f) != getattr(new, f)}
 
 
+PHOTO_EXTENSION = {"JPEG": "jpg", "PNG": "png"}
+
+
 def _photo_check(photo: UploadedFile | None) -> None:
+    """Size first (before Pillow reads it), then the type from the content, never from the name;
+    the stored name gets the extension of the real type."""
     if photo is None:
         return
     from django.conf import settings
@@ -221,6 +226,7 @@ def _photo_check(photo: UploadedFile | None) -> None:
     except (UnidentifiedImageError, OSError, SyntaxError):
         raise ValidationError({"photo": _("The photo is not a readable image.")}) from None
     photo.seek(0)
+    photo.name = f"reading.{PHOTO_EXTENSION[image.format]}"
 
 
 def reading_record(

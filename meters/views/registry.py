@@ -68,4 +68,10 @@ def reading_photo(request: HttpRequest, pk: int) -> HttpResponse:
     reading = get_object_or_404(Reading, pk=pk)
     if not reading.photo:
         raise Http404
-    return FileResponse(reading.photo.open("rb"))
+    handle = reading.photo.open("rb")
+    content_type = selectors.photo_content_type(handle.read(8))
+    handle.seek(0)
+    if content_type is None:  # not a JPEG or PNG, whatever its name says: never served
+        handle.close()
+        raise Http404
+    return FileResponse(handle, content_type=content_type)

@@ -14,6 +14,7 @@ from django.urls import reverse
 
 from billing import drd
 from billing.models import Invoice, InvoiceStatus
+from customers.models import Zone
 from meters.models import Period
 from tests.billing.fixtures import bill_months, cancel_and_reissue, connect, niaga_kecil, rumah_tangga_a
 from tests.conftest import PASSWORD
@@ -199,3 +200,24 @@ def test_drd_downloads_of_a_bad_or_unknown_month_are_not_found(client, billed, b
     client.force_login(billing_clerk)
     assert client.get(reverse("billing:drd_csv", args=[month])).status_code == 404
     assert client.get(reverse("billing:drd_xlsx", args=[month])).status_code == 404
+
+
+def test_drd_exports_neutralise_formulas_in_names_and_keep_numbers(client, billed, billing_clerk):
+    Zone.objects.filter(code="01").update(name='=HYPERLINK("http://evil.example","Kota")')
+    Zone.objects.filter(code="02").update(name="@SUM(1+1)")
+    client.force_login(billing_clerk)
+    rows = list(
+        csv.reader(io.StringIO(client.get(reverse("billing:drd_csv", args=["2026-11"])).content.decode()))
+    )
+    assert rows[1][3] == '\'=HYPERLINK("http://evil.example","Kota")'
+    assert rows[2][3] == "'@SUM(1+1)"
+    assert rows[1][6] == "179800"
+    workbook = openpyxl.load_workbook(
+        io.BytesIO(client.get(reverse("billing:drd_xlsx", args=["2026-11"])).content)
+    )
+    zones = workbook["By zone"]
+    assert zones["B4"].value == '\'=HYPERLINK("http://evil.example","Kota")'
+    assert zones["B4"].data_type == "s"
+    assert zones["B5"].value == "'@SUM(1+1)"
+    assert zones["E4"].value == 179_800
+    assert zones["E4"].data_type == "n"

@@ -39,8 +39,17 @@ def page(browser, live_server):
     context = browser.new_context(base_url=live_server.url, locale="id-ID")
     page = context.new_page()
     page.set_default_timeout(10_000)
+    violations: list[str] = []
+    page.on("console", lambda message: _csp_violation(message.text, violations))
     yield page
     context.close()
+    assert not violations, f"Content-Security-Policy violations: {violations}"
+
+
+def _csp_violation(text: str, violations: list[str]) -> None:
+    """A page that breaks the Content-Security-Policy fails its test (Chromium logs each refusal)."""
+    if "Content Security Policy" in text or "Refused to" in text:
+        violations.append(text)
 
 
 def login(page, username: str, password: str) -> None:

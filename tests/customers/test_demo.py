@@ -1,5 +1,5 @@
 import pytest
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db import connection
 
 from customers.models import Customer, CustomerStatus, CustomerStatusChange, Route, TariffClass, Zone
@@ -12,9 +12,23 @@ needs_postgres = pytest.mark.skipif(
 )
 
 
+def test_seed_demo_refuses_demo_logins_when_debug_is_off(settings, django_user_model):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="createsuperuser"):
+        call_command("seed_demo", customers=5, quiet=True)
+    assert not django_user_model.objects.filter(username="admin").exists()
+    assert not Customer.objects.exists()
+
+
+def test_seed_demo_creates_demo_logins_when_debug_is_on(settings, django_user_model):
+    settings.DEBUG = True
+    call_command("seed_demo", customers=5, quiet=True)
+    assert django_user_model.objects.filter(username="admin").exists()
+
+
 def test_seed_demo_builds_a_utility_and_is_idempotent(django_user_model):
-    call_command("seed_demo", customers=120, quiet=True)
-    call_command("seed_demo", customers=120, quiet=True)
+    call_command("seed_demo", customers=120, quiet=True, demo_logins_in_production=True)
+    call_command("seed_demo", customers=120, quiet=True, demo_logins_in_production=True)
 
     assert Customer.objects.count() == 120
     assert Zone.objects.count() == 5
@@ -33,7 +47,7 @@ def test_seed_demo_builds_a_utility_and_is_idempotent(django_user_model):
 
 
 def test_seed_demo_numbers_follow_the_zone_and_walking_order():
-    call_command("seed_demo", customers=50, quiet=True)
+    call_command("seed_demo", customers=50, quiet=True, demo_logins_in_production=True)
     for customer in Customer.objects.select_related("route__zone"):
         assert customer.number.startswith(customer.route.zone.code)
         assert len(customer.number) == 10
@@ -41,7 +55,7 @@ def test_seed_demo_numbers_follow_the_zone_and_walking_order():
 
 @needs_postgres
 def test_seed_demo_copy_path_on_postgres():
-    call_command("seed_demo", customers=6000, quiet=True)
+    call_command("seed_demo", customers=6000, quiet=True, demo_logins_in_production=True)
     assert Customer.objects.count() == 6000
     assert (
         CustomerStatusChange.objects.count() == Customer.objects.exclude(status=CustomerStatus.ACTIVE).count()
@@ -56,7 +70,7 @@ def test_seed_demo_copy_path_on_postgres():
 def test_name_search_uses_the_trigram_index():
     from customers.selectors import customer_search
 
-    call_command("seed_demo", customers=6000, quiet=True)
+    call_command("seed_demo", customers=6000, quiet=True, demo_logins_in_production=True)
     with connection.cursor() as cursor:
         cursor.execute("SET enable_seqscan = off")
         plan = customer_search(query="veteran").explain()

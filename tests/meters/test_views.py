@@ -1,4 +1,5 @@
 import datetime
+from unittest import mock
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -232,3 +233,66 @@ def test_route_entry_query_count_does_not_grow_with_the_route(
     with django_assert_max_num_queries(15):
         response = client.get(reverse("meters:route_entry"), {"route": route.pk, "period": this_month()})
     assert response.content.decode().count('class="d-flex gap-1 entry-row"') == 43
+
+
+def _post_photo(client, customer, upload):
+    return client.post(
+        reverse("meters:reading_single", args=[customer.number]),
+        {
+            "period": this_month(),
+            "stand": "1020",
+            "read_on": timezone.localdate().isoformat(),
+            "photo": upload,
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    "content",
+    [b"<?php system($_GET['c']); ?>", b"<html><script>alert(1)</script></html>", b"GIF89a\x01\x00\x01\x00"],
+)
+def test_single_entry_refuses_a_script_renamed_jpg(persona_client, route_with_customers, media_root, content):
+    _route, customers = route_with_customers
+    response = _post_photo(
+        persona_client("cs"),
+        customers[0],
+        SimpleUploadedFile("meter.jpg", content, content_type="image/jpeg"),
+    )
+    assert response.status_code == 200
+    assert not Reading.objects.exists()
+    assert not list(media_root.rglob("*.jpg"))
+
+
+def test_single_entry_refuses_an_oversize_photo_in_indonesian(
+    persona_client, route_with_customers, media_root, settings
+):
+    settings.READING_PHOTO_MAX_BYTES = 1024 * 1024
+    _route, customers = route_with_customers
+    client = persona_client("cs")
+    client.cookies["django_language"] = "id"
+    big = PNG_1PX + b"\0" * (1024 * 1024)
+    with mock.patch("PIL.Image.open", side_effect=AssertionError("the oversize photo must not be read")):
+        response = _post_photo(
+            client, customers[0], SimpleUploadedFile("meter.png", big, content_type="image/png")
+        )
+    assert response.status_code == 200
+    assert "Foto terlalu besar (paling besar 1 MB)." in response.content.decode()
+    assert not Reading.objects.exists()
+    assert not list(media_root.rglob("*.png"))
+
+
+def test_photo_is_stored_and_served_with_its_real_type_not_its_name(
+    persona_client, route_with_customers, media_root
+):
+    _route, customers = route_with_customers
+    client = persona_client("cs")
+    response = _post_photo(
+        client, customers[0], SimpleUploadedFile("meter.jpg", PNG_1PX, content_type="image/jpeg")
+    )
+    assert response.status_code == 302
+    reading = Reading.objects.get()
+    assert reading.photo.name.endswith(".png")
+    served = client.get(reverse("meters:reading_photo", args=[reading.pk]))
+    assert served.status_code == 200
+    assert served["Content-Type"] == "image/png"
+    assert served["X-Content-Type-Options"] == "nosniff"

@@ -83,7 +83,7 @@ def test_reprint_is_marked_as_a_copy(persona_client, cash_payment):
     assert response["Location"] == url(cash_payment) + "?print=1"
     page = client.get(response["Location"]).content.decode()
     assert "SALINAN / COPY #1" in page
-    assert "window.print()" in page
+    assert "data-autoprint" in page
     cash_payment.refresh_from_db()
     assert cash_payment.reprints == 1
 

@@ -23,6 +23,16 @@ def test_healthz_reports_unreachable_database(client):
     assert response.json()["status"] == "error"
 
 
+def test_healthz_hides_the_database_error_text_and_logs_it(client, caplog):
+    secret = 'connection to server at "db.internal" (10.0.0.5), port 5432 failed: password for user "pdam"'
+    with mock.patch("pdam.views.connection.cursor", side_effect=OperationalError(secret)):
+        response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json() == {"status": "error", "database": "unavailable"}
+    assert "db.internal" not in response.content.decode()
+    assert "db.internal" in caplog.text
+
+
 @pytest.mark.parametrize(
     ("persona", "home"),
     [

@@ -51,7 +51,13 @@ class Command(BaseCommand):
         try:
             self.stdout.write(f"bench_database={connection.settings_dict['NAME']}")
             started = time.perf_counter()
-            call_command("seed_demo", customers=customers, quiet=True, stdout=self.stdout)
+            call_command(
+                "seed_demo",
+                customers=customers,
+                quiet=True,
+                demo_logins_in_production=True,
+                stdout=self.stdout,
+            )
             self.stdout.write(f"seed_total_seconds={time.perf_counter() - started:.1f}")
             for path in BENCHMARKS:
                 if only in path:

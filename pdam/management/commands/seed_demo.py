@@ -2,8 +2,9 @@
 
 import time
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
@@ -33,8 +34,27 @@ class Command(BaseCommand):
         parser.add_argument("--customers", type=int, default=300, help="How many customers (default 300).")
         parser.add_argument("--seed", type=int, default=2026, help="Random seed, for repeatable data.")
         parser.add_argument("--quiet", action="store_true", help="Print only key=value figures.")
+        parser.add_argument(
+            "--demo-logins-in-production",
+            action="store_true",
+            help="Create the demo logins (public password) even though DEBUG is off.",
+        )
 
-    def handle(self, *args, customers: int, seed: int, quiet: bool, **options) -> None:
+    def handle(
+        self,
+        *args,
+        customers: int,
+        seed: int,
+        quiet: bool,
+        demo_logins_in_production: bool = False,
+        **options,
+    ) -> None:
+        if not settings.DEBUG and not demo_logins_in_production:
+            raise CommandError(
+                "DEBUG is off: seed_demo would create demo logins whose password is public. "
+                "Create a real administrator with `python manage.py createsuperuser` instead, or pass "
+                "--demo-logins-in-production if this really is a throw-away demo server."
+            )
         if customers < 1:
             self.stderr.write("--customers must be at least 1")
             raise SystemExit(2)

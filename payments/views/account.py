@@ -48,7 +48,7 @@ def register(request: HttpRequest) -> HttpResponse:
         try:
             user = accounts.account_register(
                 number=data["number"],
-                proof_total=data["proof"],
+                code=data["code"],
                 email=data["email"],
                 password=data["password1"],
                 ip=_ip(request),
@@ -75,7 +75,7 @@ def connection_add(request: HttpRequest) -> HttpResponse:
             customer = accounts.connection_add(
                 user=request.user,
                 number=form.cleaned_data["number"],
-                proof_total=form.cleaned_data["proof"],
+                code=form.cleaned_data["code"],
                 ip=_ip(request),
             )
         except ValidationError as error:

@@ -398,3 +398,17 @@ def test_my_bills_query_count_does_not_grow_with_connections(
         page = budi.get(reverse("payments:my_bills")).content.decode()
     assert page.count('id="connection-') == 5
     assert len(five.captured_queries) == len(one.captured_queries)
+
+
+def test_spoofed_forwarded_for_does_not_escape_the_proof_throttle(anon, unlinked, settings):
+    """Behind one proxy, a new made-up left-hand address per attempt is still the same client."""
+    settings.PROXY_COUNT = 1
+    settings.CONNECTION_PROOF_IP_FAILURE_LIMIT = 3
+    for n, number in enumerate(("0000000001", "0000000002", "0000000003")):
+        register(anon, number, unlinked.registration_code, HTTP_X_FORWARDED_FOR=f"1.1.1.{n}, 198.51.100.7")
+    response = register(
+        anon, unlinked.number, unlinked.registration_code, HTTP_X_FORWARDED_FOR="1.1.1.99, 198.51.100.7"
+    )
+    assert "Too many wrong attempts" in errors(response)
+    unlinked.refresh_from_db()
+    assert unlinked.user is None

@@ -344,7 +344,9 @@ def invoice_pdf_path(invoice: Invoice) -> str:
     of its own, never the one it had while it was valid."""
     number = get_valid_filename(invoice.number)
     layout = _layout_fingerprint(settings.LANGUAGE_CODE)
-    return f"invoices/{invoice.period.month:%Y-%m}/{number}-{invoice.status}-{layout}.pdf"
+    # The bill carries the registration code: a rotated code gets a file of its own.
+    code = hashlib.sha256(invoice.customer.registration_code.encode()).hexdigest()[:8]
+    return f"invoices/{invoice.period.month:%Y-%m}/{number}-{invoice.status}-{layout}-{code}.pdf"
 
 
 def invoice_pdf(*, invoice: Invoice) -> bytes:

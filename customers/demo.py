@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.db import connection, transaction
 from django.utils import timezone
 
+from customers.codes import registration_code_new
 from customers.models import (
     Customer,
     CustomerStatus,
@@ -380,7 +381,7 @@ def _copy_customers(rows: Iterator[CustomerRow]) -> None:
             cursor.execute(f"DROP INDEX IF EXISTS {index}")
         columns = (
             "number, name, address, phone, email, route_id, route_sequence, tariff_class_id, "
-            "status, connected_on, created_at"
+            "status, connected_on, created_at, registration_code"
         )
         with cursor.copy(f"COPY customers_customer ({columns}) FROM STDIN") as copy:
             for r in rows:
@@ -397,6 +398,7 @@ def _copy_customers(rows: Iterator[CustomerRow]) -> None:
                         r.status,
                         r.connected_on,
                         now,
+                        registration_code_new(),
                     )
                 )
                 if r.status != CustomerStatus.ACTIVE:

@@ -5,6 +5,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from customers.codes import registration_code_display, registration_code_new
+
 customer_number_validator = RegexValidator(r"^\d{6,12}$", _("A customer number has 6 to 12 digits."))
 
 
@@ -108,6 +110,10 @@ class Customer(models.Model):
         blank=True,
         related_name="connections",
     )
+    # The secret printed on the connection's bills that proves it when linking a portal account.
+    registration_code = models.CharField(
+        _("registration code"), max_length=10, default=registration_code_new, editable=False
+    )
     created_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
@@ -125,6 +131,11 @@ class Customer(models.Model):
 
     def __str__(self) -> str:
         return f"{self.number} {self.name}"
+
+    @property
+    def registration_code_grouped(self) -> str:
+        """The registration code as printed: ``ABCDE-FGHJK``."""
+        return registration_code_display(self.registration_code)
 
 
 class CustomerStatusChange(models.Model):

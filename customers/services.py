@@ -7,6 +7,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from customers.codes import registration_code_new
 from customers.models import Customer, CustomerStatus, CustomerStatusChange, Route, TariffClass, Zone
 from pdam.audit import audit_record, field_changes
 
@@ -172,3 +173,20 @@ def customer_change_status(
         locked.save(update_fields=["status"])
     customer.status = to_status
     return change
+
+
+def registration_code_rotate(*, customer: Customer, actor, reason: str) -> Customer:
+    """Give the connection a new registration code; the old one stops working at once.
+
+    For a code seen by someone else (a lost bill, a hijacked account). Audited without the codes
+    themselves: the audit log is read by more people than should link connections.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the registration code is replaced.")})
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        customer.registration_code = registration_code_new()
+        customer.save(update_fields=["registration_code"])
+        audit_record(actor=actor, action="customer.registration_code_rotate", obj=customer, reason=reason)
+    return customer

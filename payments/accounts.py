@@ -5,10 +5,10 @@ Two things here stop strangers from learning about customers:
 
 - The public bill check shows a masked name, the area and amounts only, and is rate-limited per
   address (`BILL_CHECK_LIMIT` lookups per `BILL_CHECK_WINDOW_SECONDS`), found or not.
-- Linking a connection to an account needs a proof only the customer has: the exact total of one
-  of the connection's last three issued invoices (printed on the bill as "Total to pay"). Wrong
-  proofs are counted per customer number and per address; past the limit every attempt is refused,
-  right or wrong, until the window ends, so the total cannot be guessed.
+- Linking a connection to an account needs a proof only the customer has: the connection's
+  registration code, printed on every bill and never shown on a public page. Wrong proofs are
+  counted per customer number and per address; past the limit every attempt is refused, right or
+  wrong, until the window ends, so the code cannot be guessed.
 
 Counters live in Django's cache, in fixed windows. With several web processes the cache must be
 shared (Redis, `CACHE_URL`), or each process counts on its own.
@@ -28,7 +28,8 @@ from django.db.models import Prefetch, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from billing.models import Invoice, InvoiceStatus
+from billing.models import Invoice
+from customers.codes import registration_code_matches, registration_code_new
 from customers.models import Customer, CustomerStatus
 from payments.masking import mask_name
 from payments.models import LIVE_ORDER_STATES, CreditEntry, OrderInvoice, Payment, PaymentAllocation
@@ -36,8 +37,6 @@ from payments.selectors import invoice_amount_due, invoices_outstanding, invoice
 from pdam.audit import audit_record
 from pdam.roles import Role, user_create
 
-# How many of the latest issued invoices a proof may name.
-PROOF_INVOICES = 3
 # "My bills" shows this much history per connection.
 HISTORY_DAYS = 2 * 366
 
@@ -199,8 +198,8 @@ def bill_check(*, number: str) -> BillCheck | None:
 
 def _proof_refused_message() -> str:
     return _(
-        "The customer number and the bill total do not match. Type the “Total to pay” of one of "
-        "your last three water bills for this connection."
+        "The customer number and the registration code do not match. Type the registration code "
+        "printed on your water bill for this connection."
     )
 
 
@@ -212,20 +211,13 @@ def _proof_throttled_message() -> str:
     ) % {"minutes": minutes}
 
 
-def proof_totals(*, customer: Customer) -> list[int]:
-    """The totals a proof may name: the connection's last three issued invoices."""
-    return list(
-        Invoice.objects.filter(customer=customer, status=InvoiceStatus.ISSUED)
-        .order_by("-period__month")
-        .values_list("total", flat=True)[:PROOF_INVOICES]
-    )
+def _customer_proven(*, number: str, code: str, ip: str) -> Customer:
+    """The connection `number` when `code` is its registration code (printed on its bills).
 
-
-def _customer_proven(*, number: str, proof_total: int, ip: str) -> Customer:
-    """The connection `number` when `proof_total` is one of its last three bills' totals.
-
-    Every refusal counts against the number and the address, an unknown number too (so the
-    answer does not tell whether a number exists); past either limit all attempts are refused.
+    Amounts are no proof: the public bill check shows them to anyone. The code is compared in
+    constant time. Every refusal counts against the number and the address, an unknown number too
+    (so the answer does not tell whether a number exists); past either limit all attempts are
+    refused.
     """
     window = proof_window()
     if (
@@ -234,10 +226,11 @@ def _customer_proven(*, number: str, proof_total: int, ip: str) -> Customer:
     ):
         raise ValidationError(_proof_throttled_message(), code="throttled")
     customer = Customer.objects.filter(number=number).first()
-    if customer is None or proof_total not in proof_totals(customer=customer):
+    stored = customer.registration_code if customer else registration_code_new()
+    if not registration_code_matches(stored, code) or customer is None:
         _count_up("proof-number", number, window)
         _count_up("proof-ip", ip or "-", window)
-        raise ValidationError({"proof": ValidationError(_proof_refused_message(), code="proof")})
+        raise ValidationError({"code": ValidationError(_proof_refused_message(), code="proof")})
     return customer
 
 
@@ -288,7 +281,7 @@ def _email_taken_error() -> ValidationError:
     )
 
 
-def account_register(*, number: str, proof_total: int, email: str, password: str, ip: str):
+def account_register(*, number: str, code: str, email: str, password: str, ip: str):
     """Create a customer's portal account (login = the email address) holding connection `number`.
 
     `password` has passed the password validators (the form runs them). Raises ValidationError,
@@ -296,7 +289,7 @@ def account_register(*, number: str, proof_total: int, email: str, password: str
     address already in use.
     """
     email = email.strip().lower()
-    customer = _customer_proven(number=number, proof_total=proof_total, ip=ip)
+    customer = _customer_proven(number=number, code=code, ip=ip)
     if customer.user_id is None and _email_taken(email):
         raise _email_taken_error()
     try:
@@ -309,10 +302,10 @@ def account_register(*, number: str, proof_total: int, email: str, password: str
     return user
 
 
-def connection_add(*, user, number: str, proof_total: int, ip: str) -> Customer:
+def connection_add(*, user, number: str, code: str, ip: str) -> Customer:
     """Add connection `number` to a customer's account (a landlord's second house), with the same
     proof as registration."""
-    customer = _customer_proven(number=number, proof_total=proof_total, ip=ip)
+    customer = _customer_proven(number=number, code=code, ip=ip)
     with transaction.atomic():
         customer = _link(customer_id=customer.pk, user=user, reason="added by the customer")
     _reset("proof-number", number, proof_window())

@@ -10,6 +10,8 @@ from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from customers.codes import LENGTH, registration_code_normalize
+
 NUMBER_RE = re.compile(r"^\d{6,12}$")
 
 
@@ -35,10 +37,13 @@ class CustomerNumberField(forms.CharField):
         return value
 
 
-class RupiahField(forms.CharField):
-    """A whole Rupiah amount as people type it: ``47300``, ``47.300``, ``Rp 47.300``."""
+class RegistrationCodeField(forms.CharField):
+    """The registration code printed on the bill (``ABCDE-FGHJK``); spaces, dashes and case do not
+    matter."""
 
-    default_error_messages = {"invalid": _("Type the amount in Rupiah, digits only, e.g. 47300.")}
+    default_error_messages = {
+        "invalid": _("A registration code has 10 letters and digits, as printed on your bill.")
+    }
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("max_length", 24)
@@ -46,23 +51,19 @@ class RupiahField(forms.CharField):
 
     def widget_attrs(self, widget):
         attrs = super().widget_attrs(widget)
-        attrs.update({"inputmode": "numeric", "autocomplete": "off", "placeholder": "47300"})
+        attrs.update({"autocomplete": "off", "autocapitalize": "characters", "placeholder": "ABCDE-FGHJK"})
         return attrs
 
     def clean(self, value):
-        value = (super().clean(value) or "").strip()
-        value = re.sub(r"^(rp\.?)\s*", "", value, flags=re.IGNORECASE)
-        value = re.sub(r"[\s.]", "", value)
-        # "47.300,00": the sen are always zero on a water bill.
-        value = re.sub(r",0{1,2}$", "", value)
-        if not value.isdigit() or len(value) > 13:
+        value = registration_code_normalize(super().clean(value) or "")
+        if len(value) != LENGTH or not value.isalnum():
             raise ValidationError(self.error_messages["invalid"], code="invalid")
-        return int(value)
+        return value
 
 
-PROOF_HELP = _(
-    "The “Total to pay” printed on one of your last three water bills for this connection, in "
-    "Rupiah, e.g. 47300. You find it at the bottom of the bill's charges, and on the invoice PDF."
+CODE_HELP = _(
+    "The registration code printed on your water bill for this connection, next to the customer "
+    "number, e.g. ABCDE-FGHJK. Lost it? Our customer service can print it again."
 )
 
 
@@ -74,7 +75,7 @@ class BillCheckForm(forms.Form):
 
 class ConnectionProofForm(forms.Form):
     number = CustomerNumberField()
-    proof = RupiahField(label=_("Total of a recent bill"), help_text=PROOF_HELP)
+    code = RegistrationCodeField(label=_("Registration code"), help_text=CODE_HELP)
 
     submit_label = _("Add this connection")
 

@@ -123,7 +123,10 @@ AXES_COOLOFF_TIME = env.float("LOGIN_COOLOFF_HOURS", default=0.25)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+# Trusted reverse proxies in front of the app: the client address is the Nth from the right of
+# X-Forwarded-For (pdam/client_ip.py); axes uses the same count.
+PROXY_COUNT = env.int("PROXY_COUNT", default=0)
+AXES_IPWARE_PROXY_COUNT = PROXY_COUNT
 
 # Internationalisation: Bahasa Indonesia first, English available.
 LANGUAGE_CODE = "id"

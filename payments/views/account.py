@@ -3,7 +3,6 @@
 from collections.abc import Callable
 from functools import wraps
 
-from axes.helpers import get_client_ip_address
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.views import redirect_to_login
@@ -15,6 +14,7 @@ from django.views.decorators.cache import never_cache
 
 from payments import accounts
 from payments.forms_public import ConnectionProofForm, RegisterForm
+from pdam.client_ip import client_ip
 from pdam.forms import form_add_errors
 from pdam.roles import Role, user_role
 
@@ -35,7 +35,7 @@ def customer_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRe
 
 
 def _ip(request: HttpRequest) -> str:
-    return get_client_ip_address(request) or ""
+    return client_ip(request)
 
 
 @never_cache
@@ -48,7 +48,7 @@ def register(request: HttpRequest) -> HttpResponse:
         try:
             user = accounts.account_register(
                 number=data["number"],
-                proof_total=data["proof"],
+                code=data["code"],
                 email=data["email"],
                 password=data["password1"],
                 ip=_ip(request),
@@ -75,7 +75,7 @@ def connection_add(request: HttpRequest) -> HttpResponse:
             customer = accounts.connection_add(
                 user=request.user,
                 number=form.cleaned_data["number"],
-                proof_total=form.cleaned_data["proof"],
+                code=form.cleaned_data["code"],
                 ip=_ip(request),
             )
         except ValidationError as error:

@@ -1,6 +1,5 @@
 """The public front page with the bill check (cek tagihan): anyone, no login."""
 
-from axes.helpers import get_client_ip_address
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
@@ -8,6 +7,7 @@ from django.views.decorators.http import require_GET
 
 from payments import accounts
 from payments.forms_public import BillCheckForm
+from pdam.client_ip import client_ip
 
 
 @require_GET
@@ -19,7 +19,7 @@ def home(request: HttpRequest) -> HttpResponse:
     form = BillCheckForm(request.GET if "nomor" in request.GET else None)
     context = {"form": form, "checked": False}
     if form.is_bound:
-        throttle = accounts.bill_check_count(ip=get_client_ip_address(request) or "")
+        throttle = accounts.bill_check_count(ip=client_ip(request))
         if not throttle.allowed:
             context.update(limited=True, retry_minutes=max(1, -(-throttle.retry_after // 60)))
             response = render(request, "payments/home.html", context, status=429)

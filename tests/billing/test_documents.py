@@ -90,6 +90,8 @@ def test_invoice_shows_identity_customer_stands_lines_total_and_due_date(billed)
     assert "0101000001 Budi Santoso Jl. Veteran No. 7" in text
     assert "Route 01-001 · Zone Kota Tengah" in text
     assert "Tariff class 2A Rumah Tangga A" in text
+    code = billed.budi_nov.customer.registration_code
+    assert f"Registration code (to open your online account) {code[:5]}-{code[5:]}" in text
     assert 'Invoice no. Issued Meter size 202611-0101000001 25 Nov 2026 1/2"' in text
     # 100 + 20 + 18 + 22 + 15 + 19 = 194 before November; 25 m³ used.
     assert "Previous stand 194 Current stand 219 Usage 25 m³" in text
@@ -242,7 +244,7 @@ def test_route_batch_of_nothing_is_empty(billed):
 def test_pdf_is_rendered_once_then_served_from_storage(billed, monkeypatch):
     invoice = documents.invoice_get(number=billed.budi_nov.number)
     path = documents.invoice_pdf_path(invoice)
-    assert re.fullmatch(r"invoices/2026-11/202611-0101000001-issued-[0-9a-f]{10}\.pdf", path)
+    assert re.fullmatch(r"invoices/2026-11/202611-0101000001-issued-[0-9a-f]{10}-[0-9a-f]{8}\.pdf", path)
     assert not default_storage.exists(path)
 
     first = documents.invoice_pdf(invoice=invoice)

@@ -5,6 +5,7 @@ import time_machine
 from django.core.exceptions import ValidationError
 
 from customers import services
+from customers.codes import ALPHABET, LENGTH, registration_code_matches
 from customers.models import Customer, CustomerStatus, CustomerStatusChange
 from pdam.models import AuditEntry
 from tests.customers.factories import CustomerFactory, RouteFactory, TariffClassFactory, ZoneFactory
@@ -179,3 +180,27 @@ def test_status_change_requires_reason(cs_user):
             actor=cs_user, customer=customer, to_status=CustomerStatus.SEALED, effective_on=TODAY, reason=" "
         )
     assert not CustomerStatusChange.objects.exists()
+
+
+def test_every_new_customer_gets_its_own_registration_code():
+    codes = {CustomerFactory().registration_code for _ in range(5)}
+    assert len(codes) == 5
+    for code in codes:
+        assert len(code) == LENGTH and set(code) <= set(ALPHABET)
+
+
+def test_rotating_the_registration_code_kills_the_old_one_and_is_audited(admin_user):
+    customer = CustomerFactory()
+    old = customer.registration_code
+    with pytest.raises(ValidationError):
+        services.registration_code_rotate(customer=customer, actor=admin_user, reason=" ")
+    customer.refresh_from_db()
+    assert customer.registration_code == old
+    services.registration_code_rotate(customer=customer, actor=admin_user, reason="bill seen by a neighbour")
+    customer.refresh_from_db()
+    assert customer.registration_code != old
+    assert not registration_code_matches(customer.registration_code, old)
+    entry = AuditEntry.objects.get(action="customer.registration_code_rotate", object_id=str(customer.pk))
+    assert entry.actor == admin_user
+    assert entry.reason == "bill seen by a neighbour"
+    assert old not in str(entry.changes)

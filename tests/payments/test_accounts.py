@@ -1,4 +1,4 @@
-"""Customer accounts: registration with a proof, adding connections, and "my bills"."""
+"""Customer accounts: registration with the registration code, adding connections, and "my bills"."""
 
 import datetime
 
@@ -9,7 +9,6 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from billing.models import InvoiceStatus
 from payments.models import Channel, CreditEntry, CreditKind, Payment, PaymentAllocation, PaymentReversal
 from pdam.models import AuditEntry
 from pdam.roles import Role, user_role
@@ -52,13 +51,13 @@ def unlinked():
 
 
 def register(
-    client, number, proof, email="rahmat@example.test", password=NEW_PASSWORD, password2=None, **extra
+    client, number, code, email="rahmat@example.test", password=NEW_PASSWORD, password2=None, **extra
 ):
     return client.post(
         reverse("payments:register"),
         {
             "number": number,
-            "proof": proof,
+            "code": code,
             "email": email,
             "password1": password,
             "password2": password if password2 is None else password2,
@@ -76,13 +75,15 @@ def errors(response) -> str:
 
 def test_register_page_says_what_to_type_and_where_to_find_it(anon):
     page = anon.get(reverse("payments:register")).content.decode()
-    assert "Total to pay" in page
-    assert "last three bills" in page
+    assert "registration code" in page
+    assert "Total to pay" not in page
 
 
-@pytest.mark.parametrize("proof", ["52000", "Rp 47.300", "41.000,00"])
-def test_register_with_one_of_the_last_three_totals(anon, unlinked, proof):
-    response = register(anon, unlinked.number, proof)
+@pytest.mark.parametrize("typed", ["{grouped}", "{raw}", " {lower} "])
+def test_register_with_the_code_from_the_bill(anon, unlinked, typed):
+    code = unlinked.registration_code
+    typed = typed.format(grouped=f"{code[:5]}-{code[5:]}", raw=code, lower=code.lower())
+    response = register(anon, unlinked.number, typed)
     assert response.status_code == 302
     assert response["Location"] == reverse("payments:my_bills")
     user = User.objects.get(username="rahmat@example.test")
@@ -101,7 +102,7 @@ def test_register_with_one_of_the_last_three_totals(anon, unlinked, proof):
 
 
 def test_email_is_the_login_in_any_case(anon, unlinked):
-    register(anon, unlinked.number, "52000", email="Rahmat@Example.TEST")
+    register(anon, unlinked.number, unlinked.registration_code, email="Rahmat@Example.TEST")
     assert User.objects.filter(username="rahmat@example.test").exists()
     anon.logout()
     response = anon.post(reverse("login"), {"username": "rahmat@example.test", "password": NEW_PASSWORD})
@@ -116,42 +117,53 @@ def _nothing_changed(unlinked, users_before):
     assert not AuditEntry.objects.filter(action="customer.portal_link").exists()
 
 
-@pytest.mark.parametrize(
-    "proof",
-    [
-        "61000",  # June: the fourth bill back is too old
-        "52001",
-        "0",
-    ],
-)
-def test_register_refuses_a_wrong_proof(anon, unlinked, proof):
+def _another_code(code: str) -> str:
+    """`code` with its last character changed: one typo, or one guess next to the right code."""
+    return code[:-1] + ("2" if code[-1] != "2" else "3")
+
+
+def test_register_with_the_amount_the_bill_check_shows_is_refused(anon, unlinked):
+    """The attack: the public bill check shows the total to anyone; it is no proof any more."""
+    check = anon.get(reverse("home"), {"nomor": unlinked.number}).content.decode()
+    assert "52.000" in check  # September's bill, shown to anyone
+    assert unlinked.registration_code not in check
     users_before = User.objects.count()
-    response = register(anon, unlinked.number, proof)
-    assert response.status_code == 200
-    assert "The customer number and the bill total do not match" in errors(response)
+    for typed in ("52000", "Rp 52.000"):
+        response = anon.post(
+            reverse("payments:register"),
+            {
+                "number": unlinked.number,
+                "proof": typed,
+                "code": typed,
+                "email": "thief@example.test",
+                "password1": NEW_PASSWORD,
+                "password2": NEW_PASSWORD,
+            },
+        )
+        assert response.status_code == 200
     _nothing_changed(unlinked, users_before)
 
 
-def test_a_cancelled_invoice_is_no_proof(anon, unlinked):
-    september = unlinked.invoices.get(total=52_000)
-    september.status = InvoiceStatus.CANCELLED
-    september.save()
+def test_register_refuses_a_wrong_code(anon, unlinked, other_customer):
     users_before = User.objects.count()
-    assert "do not match" in errors(register(anon, unlinked.number, "52000"))
+    for code in (_another_code(unlinked.registration_code), other_customer.registration_code):
+        response = register(anon, unlinked.number, code)
+        assert response.status_code == 200
+        assert "The customer number and the registration code do not match" in errors(response)
     _nothing_changed(unlinked, users_before)
 
 
-def test_register_unknown_number_answers_as_a_wrong_proof(anon, unlinked):
+def test_register_unknown_number_answers_as_a_wrong_code(anon, unlinked):
     users_before = User.objects.count()
-    response = register(anon, "0000000001", "52000")
-    assert "The customer number and the bill total do not match" in errors(response)
+    response = register(anon, "0000000001", unlinked.registration_code)
+    assert "The customer number and the registration code do not match" in errors(response)
     _nothing_changed(unlinked, users_before)
 
 
 def test_register_refuses_a_connection_linked_to_another_account(anon, customer, customer_user):
     invoice_for(customer, datetime.date(2026, 9, 1), 52_000)
     users_before = User.objects.count()
-    response = register(anon, customer.number, "52000")
+    response = register(anon, customer.number, customer.registration_code)
     assert "already linked to another portal account" in errors(response)
     customer.refresh_from_db()
     assert customer.user == customer_user
@@ -160,7 +172,7 @@ def test_register_refuses_a_connection_linked_to_another_account(anon, customer,
 
 def test_register_refuses_an_email_already_used(anon, unlinked, customer_user):
     users_before = User.objects.count()
-    response = register(anon, unlinked.number, "52000", email=customer_user.email.upper())
+    response = register(anon, unlinked.number, unlinked.registration_code, email=customer_user.email.upper())
     assert "An account with this email address already exists" in errors(response)
     _nothing_changed(unlinked, users_before)
 
@@ -176,28 +188,32 @@ def test_register_refuses_an_email_already_used(anon, unlinked, customer_user):
 )
 def test_register_applies_the_password_validators(anon, unlinked, password, password2, message):
     users_before = User.objects.count()
-    response = register(anon, unlinked.number, "52000", password=password, password2=password2)
+    response = register(
+        anon, unlinked.number, unlinked.registration_code, password=password, password2=password2
+    )
     assert message in errors(response)
     _nothing_changed(unlinked, users_before)
 
 
-def test_register_refuses_a_malformed_amount(anon, unlinked):
-    assert "Type the amount in Rupiah" in errors(register(anon, unlinked.number, "lima puluh ribu"))
+def test_register_refuses_a_malformed_code(anon, unlinked):
+    assert "A registration code has 10 letters and digits" in errors(
+        register(anon, unlinked.number, "ABC-12")
+    )
 
 
 def test_proof_cannot_be_brute_forced_per_number(anon, unlinked, settings):
     settings.CONNECTION_PROOF_FAILURE_LIMIT = 5
     settings.CONNECTION_PROOF_WINDOW_SECONDS = 3600
-    for guess in range(50_000, 50_005):
-        assert "do not match" in errors(register(anon, unlinked.number, str(guess)))
-    # The right total is refused too while the number is locked, from any address.
-    response = register(anon, unlinked.number, "52000", REMOTE_ADDR="10.9.9.9")
+    for guess in range(5):
+        assert "do not match" in errors(register(anon, unlinked.number, f"ABCDE{guess + 2}ABCD"))
+    # The right code is refused too while the number is locked, from any address.
+    response = register(anon, unlinked.number, unlinked.registration_code, REMOTE_ADDR="10.9.9.9")
     assert "Too many wrong attempts" in errors(response)
     assert unlinked.invoices.exists()
     unlinked.refresh_from_db()
     assert unlinked.user is None
     with time_machine.travel(TODAY + datetime.timedelta(hours=1, minutes=1), tick=False):
-        assert register(anon, unlinked.number, "52000").status_code == 302
+        assert register(anon, unlinked.number, unlinked.registration_code).status_code == 302
     unlinked.refresh_from_db()
     assert unlinked.user is not None
 
@@ -205,10 +221,11 @@ def test_proof_cannot_be_brute_forced_per_number(anon, unlinked, settings):
 def test_proof_throttle_per_address_across_numbers(anon, unlinked, settings):
     settings.CONNECTION_PROOF_IP_FAILURE_LIMIT = 3
     for number in ("0000000001", "0000000002", "0000000003"):
-        register(anon, number, "52000")
-    assert "Too many wrong attempts" in errors(register(anon, unlinked.number, "52000"))
+        register(anon, number, unlinked.registration_code)
+    assert "Too many wrong attempts" in errors(register(anon, unlinked.number, unlinked.registration_code))
     # Another address may still register this number.
-    assert register(anon, unlinked.number, "52000", REMOTE_ADDR="10.9.9.9").status_code == 302
+    response = register(anon, unlinked.number, unlinked.registration_code, REMOTE_ADDR="10.9.9.9")
+    assert response.status_code == 302
 
 
 def test_logged_in_user_is_sent_to_add_a_connection(persona_client, customer):
@@ -227,12 +244,12 @@ def budi(persona_client, customer):
     return client
 
 
-def add(client, number, proof, **extra):
-    return client.post(reverse("payments:connection_add"), {"number": number, "proof": proof}, **extra)
+def add(client, number, code, **extra):
+    return client.post(reverse("payments:connection_add"), {"number": number, "code": code}, **extra)
 
 
 def test_landlord_adds_a_second_connection(budi, customer, customer_user, unlinked):
-    response = add(budi, unlinked.number, "47300")
+    response = add(budi, unlinked.number, unlinked.registration_code)
     assert response.status_code == 302
     assert response["Location"] == reverse("payments:my_bills")
     unlinked.refresh_from_db()
@@ -247,30 +264,30 @@ def test_landlord_adds_a_second_connection(budi, customer, customer_user, unlink
     assert customer.number in page and unlinked.number in page
 
 
-def test_add_refuses_a_wrong_proof(budi, unlinked):
-    assert "do not match" in errors(add(budi, unlinked.number, "61000"))
+def test_add_refuses_a_wrong_code(budi, unlinked):
+    assert "do not match" in errors(add(budi, unlinked.number, _another_code(unlinked.registration_code)))
+    assert "do not match" not in errors(add(budi, unlinked.number, "47300"))  # malformed, no amount
     unlinked.refresh_from_db()
     assert unlinked.user is None
 
 
 def test_add_refuses_another_accounts_connection(budi, other_customer, other_customer_user):
-    invoice_for(other_customer, datetime.date(2026, 9, 1), 52_000)
-    assert "already linked to another portal account" in errors(add(budi, other_customer.number, "52000"))
+    response = add(budi, other_customer.number, other_customer.registration_code)
+    assert "already linked to another portal account" in errors(response)
     other_customer.refresh_from_db()
     assert other_customer.user == other_customer_user
 
 
 def test_add_a_connection_already_held(budi, customer):
-    invoice_for(customer, datetime.date(2026, 9, 1), 52_000)
-    assert "already in your account" in errors(add(budi, customer.number, "52000"))
+    assert "already in your account" in errors(add(budi, customer.number, customer.registration_code))
     assert not AuditEntry.objects.filter(action="customer.portal_link").exists()
 
 
 def test_add_is_throttled_like_registration(budi, unlinked, settings):
     settings.CONNECTION_PROOF_FAILURE_LIMIT = 2
-    add(budi, unlinked.number, "1")
-    add(budi, unlinked.number, "2")
-    assert "Too many wrong attempts" in errors(add(budi, unlinked.number, "47300"))
+    add(budi, unlinked.number, "ABCDE-ABCD2")
+    add(budi, unlinked.number, "ABCDE-ABCD3")
+    assert "Too many wrong attempts" in errors(add(budi, unlinked.number, unlinked.registration_code))
     unlinked.refresh_from_db()
     assert unlinked.user is None
 
@@ -279,7 +296,10 @@ def test_add_is_throttled_like_registration(budi, unlinked, settings):
 def test_customer_pages_refuse_staff_and_send_anonymous_to_login(persona_client, url_name):
     url = reverse(url_name)
     assert persona_client("cashier").get(url).status_code == 403
-    assert persona_client("cashier").post(url, {"number": "0000000001", "proof": "1"}).status_code == 403
+    assert (
+        persona_client("cashier").post(url, {"number": "0000000001", "code": "ABCDE-ABCD2"}).status_code
+        == 403
+    )
     response = persona_client("anonymous").get(url)
     assert response.status_code == 302
     assert response["Location"].startswith(reverse("login"))
@@ -378,3 +398,17 @@ def test_my_bills_query_count_does_not_grow_with_connections(
         page = budi.get(reverse("payments:my_bills")).content.decode()
     assert page.count('id="connection-') == 5
     assert len(five.captured_queries) == len(one.captured_queries)
+
+
+def test_spoofed_forwarded_for_does_not_escape_the_proof_throttle(anon, unlinked, settings):
+    """Behind one proxy, a new made-up left-hand address per attempt is still the same client."""
+    settings.PROXY_COUNT = 1
+    settings.CONNECTION_PROOF_IP_FAILURE_LIMIT = 3
+    for n, number in enumerate(("0000000001", "0000000002", "0000000003")):
+        register(anon, number, unlinked.registration_code, HTTP_X_FORWARDED_FOR=f"1.1.1.{n}, 198.51.100.7")
+    response = register(
+        anon, unlinked.number, unlinked.registration_code, HTTP_X_FORWARDED_FOR="1.1.1.99, 198.51.100.7"
+    )
+    assert "Too many wrong attempts" in errors(response)
+    unlinked.refresh_from_db()
+    assert unlinked.user is None

@@ -108,3 +108,10 @@ class Command(BaseCommand):
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for username, role, _first, _last in DEMO_USERS:
             self.stdout.write(f"  {username:<12} {role.label}")
+        # Dev-only: a connection without an account, to try registration with its code.
+        free = Customer.objects.filter(user=None, status=CustomerStatus.ACTIVE).order_by("number").first()
+        if free is not None:
+            self.stdout.write(
+                f"To register a customer account: number {free.number}, "
+                f"registration code {free.registration_code_grouped}"
+            )

@@ -175,6 +175,8 @@ READING_PHOTO_MAX_BYTES = env.int("READING_PHOTO_MAX_BYTES", default=5 * 1024 * 
 # Billing: invoices fall due on this day of their month (jatuh tempo); the bill run can be
 # started by beat on BILL_RUN_DAY of each month (0 = only by hand).
 BILL_DUE_DAY = env.int("BILL_DUE_DAY", default=20)
+# An invoice never falls due sooner than this many days after it is issued (a late run).
+BILL_MIN_DAYS_TO_PAY = env.int("BILL_MIN_DAYS_TO_PAY", default=14)
 BILL_RUN_DAY = env.int("BILL_RUN_DAY", default=0)
 # A chunk claimed this long ago without finishing is taken to have crashed and may be re-run.
 BILL_RUN_STALE_SECONDS = env.int("BILL_RUN_STALE_SECONDS", default=15 * 60)

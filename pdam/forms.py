@@ -11,6 +11,19 @@ from django.utils.translation import gettext_lazy as _
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
 
 
+class DateInput(forms.DateInput):
+    """``<input type="date">`` pre-filled as ISO ``YYYY-MM-DD``, the only value browsers accept.
+
+    Django's DateInput would render the language's format (``04-12-2026`` in Indonesian), which a
+    date input rejects and shows empty. Every date field of the staff forms uses this widget.
+    """
+
+    input_type = "date"
+
+    def __init__(self, attrs=None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
+
+
 class MonthField(forms.Field):
     """``<input type="month">``: ``YYYY-MM`` in, the first day of that month out."""
 

@@ -10,6 +10,8 @@ from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from pdam.forms import latin_digits
+
 NUMBER_RE = re.compile(r"^\d{6,12}$")
 
 
@@ -50,12 +52,12 @@ class RupiahField(forms.CharField):
         return attrs
 
     def clean(self, value):
-        value = (super().clean(value) or "").strip()
+        value = latin_digits(super().clean(value) or "").strip()
         value = re.sub(r"^(rp\.?)\s*", "", value, flags=re.IGNORECASE)
         value = re.sub(r"[\s.]", "", value)
         # "47.300,00": the sen are always zero on a water bill.
         value = re.sub(r",0{1,2}$", "", value)
-        if not value.isdigit() or len(value) > 13:
+        if not value.isascii() or not value.isdigit() or len(value) > 13:
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         return int(value)
 

@@ -226,6 +226,8 @@ MIDTRANS_ENABLED_PAYMENTS = env.list(
 # The public bill check: lookups per IP per window (a number cannot be harvested), and the
 # proof a customer gives to link a connection to their account (wrong proofs per number / per IP).
 BILL_CHECK_LIMIT = env.int("BILL_CHECK_LIMIT", default=20)
+# The most cash a desk form takes at once (tendered, float, counted): a typo is refused, not a receipt.
+CASH_AMOUNT_MAX = env.int("CASH_AMOUNT_MAX", default=100_000_000)
 BILL_CHECK_WINDOW_SECONDS = env.int("BILL_CHECK_WINDOW_SECONDS", default=600)
 CONNECTION_PROOF_FAILURE_LIMIT = env.int("CONNECTION_PROOF_FAILURE_LIMIT", default=5)
 CONNECTION_PROOF_IP_FAILURE_LIMIT = env.int("CONNECTION_PROOF_IP_FAILURE_LIMIT", default=20)

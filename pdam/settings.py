@@ -163,6 +163,8 @@ UTILITY_PHONE = env.str("UTILITY_PHONE", default="(0411) 555-0100")
 UTILITY_EMAIL = env.str("UTILITY_EMAIL", default="layanan@tirtasejahtera.example")
 # Where customers reach the portal: the QR code on every invoice links here.
 PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
+# The year the utility was founded: no connection date lies before it (a mistyped year is refused).
+UTILITY_FOUNDED_YEAR = env.int("UTILITY_FOUNDED_YEAR", default=1970)
 UTILITY_LOGO = env.str("UTILITY_LOGO", default="pdam/logo.svg")  # a path under static/
 
 # Meter readings: usage this far from the last three actual months is held for verification;

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from meters import services
-from meters.models import Reading, ReadingStatus
+from meters.models import Reading, ReadingMethod, ReadingStatus
 from pdam.models import AuditEntry
 from tests.conftest import PNG_1PX
 from tests.customers.factories import CustomerFactory, RouteFactory
@@ -147,6 +147,17 @@ def test_single_entry_refuses_a_non_image(persona_client, route_with_customers, 
     )
     assert response.status_code == 200
     assert not Reading.objects.exists()
+
+
+def test_queue_shows_the_reading_source_in_words(persona_client, cs_user, route_with_customers):
+    route, customers = route_with_customers
+    persona_client("cs").post(
+        save_url(route, customers[0]), {"stand": "1000", "read_on": timezone.localdate().isoformat()}
+    )
+    Reading.objects.update(method=ReadingMethod.FIELD, entered_by=None)  # as the field app sends it
+    queue = persona_client("supervisor").get(reverse("meters:verify_queue")).content.decode()
+    assert "Baca lapangan" in queue
+    assert ">field<" not in queue
 
 
 def test_supervisor_confirms_from_the_queue(persona_client, cs_user, supervisor_user, route_with_customers):

@@ -6,7 +6,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from meters import services
-from meters.models import Reading, ReadingMethod, ReadingStatus
+from meters.models import Period, Reading, ReadingMethod, ReadingStatus
 from pdam.models import AuditEntry
 from tests.conftest import PNG_1PX
 from tests.customers.factories import CustomerFactory, RouteFactory
@@ -147,6 +147,19 @@ def test_single_entry_refuses_a_non_image(persona_client, route_with_customers, 
     )
     assert response.status_code == 200
     assert not Reading.objects.exists()
+
+
+def test_a_refused_reading_leaves_no_new_period_behind(persona_client, route_with_customers):
+    route, customers = route_with_customers
+    before = set(Period.objects.values_list("month", flat=True))
+    # A reading dated today cannot belong to a month two years ahead: refused.
+    response = persona_client("cs").post(
+        reverse("meters:reading_single", args=[customers[0].number]),
+        {"period": "2028-11", "stand": "1020", "read_on": timezone.localdate().isoformat()},
+    )
+    assert response.status_code == 200
+    assert not Reading.objects.exists()
+    assert set(Period.objects.values_list("month", flat=True)) == before
 
 
 def test_queue_shows_the_reading_source_in_words(persona_client, cs_user, route_with_customers):

@@ -87,7 +87,7 @@ def route_entry_save(request: HttpRequest, route: int, month: str, number: str) 
     if wants_json:
         return JsonResponse(_row_json(reading))
     messages.success(
-        request, _("%(number)s saved: %(usage)s m3.") % {"number": number, "usage": reading.usage_m3}
+        request, _("%(number)s saved: %(usage)s m³.") % {"number": number, "usage": reading.usage_m3}
     )
     return redirect(back)
 
@@ -117,7 +117,7 @@ def reading_single(request: HttpRequest, number: str) -> HttpResponse:
         except ValidationError as error:
             form_add_errors(form, error)
         else:
-            text = _("Reading saved: %(usage)s m3.") % {"usage": reading.usage_m3}
+            text = _("Reading saved: %(usage)s m³.") % {"usage": reading.usage_m3}
             if reading.flags:
                 text += " " + _("Held for verification: %(flags)s.") % {
                     "flags": ", ".join(reading.flag_labels)

@@ -162,6 +162,19 @@ def test_a_refused_reading_leaves_no_new_period_behind(persona_client, route_wit
     assert set(Period.objects.values_list("month", flat=True)) == before
 
 
+def test_a_saved_reading_says_m3_as_m_cubed(persona_client, route_with_customers):
+    route, customers = route_with_customers
+    response = persona_client("cs").post(
+        save_url(route, customers[0]),
+        {"stand": "1000", "read_on": timezone.localdate().isoformat()},
+        follow=True,
+    )
+    assert Reading.objects.exists()
+    page = response.content.decode()
+    assert "m³." in page
+    assert " m3." not in page
+
+
 def test_queue_shows_the_reading_source_in_words(persona_client, cs_user, route_with_customers):
     route, customers = route_with_customers
     persona_client("cs").post(

@@ -78,8 +78,15 @@ def customer_treatment(*, status: str, reading_status: str | None, has_meter: bo
 BILLABLE_STATUSES = [CustomerStatus.ACTIVE, CustomerStatus.SEALED]
 
 
-def due_date(period: Period) -> datetime.date:
-    return period.month.replace(day=min(settings.BILL_DUE_DAY, 28))
+def due_date(period: Period, issued_on: datetime.date | None = None) -> datetime.date:
+    """When an invoice of `period` issued on `issued_on` (default today) falls due.
+
+    The later of the period's due day and the issue date plus BILL_MIN_DAYS_TO_PAY: a run made
+    late (4 December for November) never issues a bill that is overdue the day it arrives.
+    """
+    issued_on = issued_on or timezone.localdate()
+    period_due = period.month.replace(day=min(settings.BILL_DUE_DAY, 28))
+    return max(period_due, issued_on + datetime.timedelta(days=settings.BILL_MIN_DAYS_TO_PAY))
 
 
 def invoice_number(*, period: Period, customer_number: str, suffix: str = "") -> str:

@@ -31,7 +31,7 @@ from django.db.models import QuerySet
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from billing.bill_run import EarlierMonth, invoice_number, spread_usage, true_up_lines
+from billing.bill_run import EarlierMonth, due_date, invoice_number, spread_usage, true_up_lines
 from billing.extensions import credit_carried, invoice_replaced, paid_amount
 from billing.models import (
     CorrectionKind,
@@ -383,7 +383,7 @@ def invoice_correction_approve(*, actor, correction: InvoiceCorrection, note: st
             estimated=draft.estimated,
             fixed_only=draft.fixed_only,
             total=draft.total,
-            due_date=original.due_date,
+            due_date=due_date(original.period, timezone.localdate(now)),
             status=InvoiceStatus.ISSUED,
             issued_at=now,
             replaces=original,

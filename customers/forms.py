@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from customers.models import Customer, CustomerStatus, Route, TariffClass
 from customers.services import STATUS_TRANSITIONS
+from pdam.forms import DateInput
 
 
 class CustomerSearchForm(forms.Form):
@@ -35,7 +36,7 @@ class CustomerForm(forms.ModelForm):
             "tariff_class",
             "connected_on",
         ]
-        widgets = {"connected_on": forms.DateInput(attrs={"type": "date"})}
+        widgets = {"connected_on": DateInput()}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -79,7 +80,7 @@ class CustomerEditForm(CustomerForm):
 
 class StatusChangeForm(forms.Form):
     to_status = forms.ChoiceField(label=_("New status"), choices=CustomerStatus.choices)
-    effective_on = forms.DateField(label=_("Effective date"), widget=forms.DateInput(attrs={"type": "date"}))
+    effective_on = forms.DateField(label=_("Effective date"), widget=DateInput())
     reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))
 
     def __init__(self, *args, customer: Customer, **kwargs) -> None:

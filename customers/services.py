@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -69,6 +70,13 @@ def customer_create(
     """Register a new connection; it gets the next customer number of its route's zone."""
     if connected_on > timezone.localdate():
         raise ValidationError({"connected_on": _("The connection date cannot be in the future.")})
+    if connected_on.year < settings.UTILITY_FOUNDED_YEAR:
+        raise ValidationError(
+            {
+                "connected_on": _("The connection date cannot be before the utility was founded (%(year)s).")
+                % {"year": settings.UTILITY_FOUNDED_YEAR}
+            }
+        )
     with transaction.atomic():
         zone = Zone.objects.select_for_update().get(pk=route.zone_id)
         customer = Customer(

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from customers.models import Route
 from meters.models import Anomaly, MeterSize
 from meters.services import VerifyAction
-from pdam.forms import MonthField
+from pdam.forms import DateInput, MonthField
 
 MAX_STAND = 99_999_999
 
@@ -27,7 +27,7 @@ class StandForm(forms.Form):
 
     stand = forms.IntegerField(label=_("Stand"), min_value=0, max_value=MAX_STAND, required=False)
     anomaly = forms.ChoiceField(label=_("Anomaly"), choices=[("", "—"), *Anomaly.choices], required=False)
-    read_on = forms.DateField(label=_("Reading date"), widget=forms.DateInput(attrs={"type": "date"}))
+    read_on = forms.DateField(label=_("Reading date"), widget=DateInput())
     reader = forms.CharField(label=_("Reader"), max_length=60, required=False)
 
     def clean(self):
@@ -83,7 +83,7 @@ class MeterForm(forms.Form):
 
 
 class MeterInstallForm(MeterForm):
-    installed_on = forms.DateField(label=_("Installed on"), widget=forms.DateInput(attrs={"type": "date"}))
+    installed_on = forms.DateField(label=_("Installed on"), widget=DateInput())
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -93,7 +93,7 @@ class MeterInstallForm(MeterForm):
 
 
 class MeterReplaceForm(MeterForm):
-    replaced_on = forms.DateField(label=_("Replaced on"), widget=forms.DateInput(attrs={"type": "date"}))
+    replaced_on = forms.DateField(label=_("Replaced on"), widget=DateInput())
     final_stand = forms.IntegerField(label=_("Old meter's final stand"), min_value=0, max_value=MAX_STAND)
     reason = forms.CharField(label=_("Reason"), max_length=300)
 

@@ -5,19 +5,26 @@ import re
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Layout
 from django import forms
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from pdam.forms import latin_digits
+from pdam.money import format_rupiah
+
 # Cashiers type Rupiah as they read them: "150000", "150.000", "Rp 150.000".
-RUPIAH_RE = re.compile(r"^(?:rp\.?)?\s*(\d{1,3}(?:[.\s]\d{3})+|\d+)(?:,0+)?$", re.IGNORECASE)
+RUPIAH_RE = re.compile(r"^(?:rp\.?)?\s*(\d{1,3}(?:[.\s]\d{3})+|\d+)(?:,0+)?$", re.IGNORECASE | re.ASCII)
 RUPIAH_MAX = 10**12
 
 
 class RupiahField(forms.Field):
     """Whole Rupiah, typed with or without thousands dots; an int out."""
 
-    default_error_messages = {"invalid": _("Enter an amount in whole Rupiah, e.g. 150000 or 150.000.")}
+    default_error_messages = {
+        "invalid": _("Enter an amount in whole Rupiah, e.g. 150000 or 150.000."),
+        "too_large": _("That is more cash than the desk takes at once: at most %(max)s."),
+    }
 
     def __init__(self, **kwargs) -> None:
         kwargs.setdefault("widget", forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
@@ -26,7 +33,7 @@ class RupiahField(forms.Field):
     def to_python(self, value) -> int | None:
         if isinstance(value, int) and not isinstance(value, bool):
             return value
-        value = (value or "").strip()
+        value = latin_digits(value or "").strip()
         if not value:
             return None
         match = RUPIAH_RE.match(value)
@@ -35,6 +42,12 @@ class RupiahField(forms.Field):
         amount = int(re.sub(r"[.\s]", "", match[1]))
         if amount >= RUPIAH_MAX:
             raise ValidationError(self.error_messages["invalid"], code="invalid")
+        if amount > settings.CASH_AMOUNT_MAX:
+            raise ValidationError(
+                self.error_messages["too_large"],
+                code="too_large",
+                params={"max": format_rupiah(settings.CASH_AMOUNT_MAX)},
+            )
         return amount
 
 

@@ -1,5 +1,6 @@
 import datetime
 import re
+import unicodedata
 
 from crispy_forms.helper import FormHelper
 from crispy_forms.layout import Submit
@@ -9,6 +10,33 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")
+
+
+# Separators phone keyboards type with non-Latin digits: fullwidth and Arabic thousands/decimal.
+SEPARATORS = str.maketrans({"．": ".", "，": ",", "٬": ".", "٫": ",", "\u3000": " ", "\u00a0": " "})
+
+
+def latin_digits(value: str) -> str:
+    """Typed numbers as Latin digits: fullwidth ``１５０．０００`` and Arabic-Indic ``١٥٠`` are read as
+    ``150.000`` and ``150``, whole, so a number field never half-reads what a phone keyboard typed.
+    Only decimal digits are converted: look-alikes (``²``, ``①``) stay and are refused."""
+    value = value.translate(SEPARATORS)
+    return "".join(
+        str(unicodedata.decimal(c)) if unicodedata.decimal(c, None) is not None else c for c in value
+    )
+
+
+class DateInput(forms.DateInput):
+    """``<input type="date">`` pre-filled as ISO ``YYYY-MM-DD``, the only value browsers accept.
+
+    Django's DateInput would render the language's format (``04-12-2026`` in Indonesian), which a
+    date input rejects and shows empty. Every date field of the staff forms uses this widget.
+    """
+
+    input_type = "date"
+
+    def __init__(self, attrs=None) -> None:
+        super().__init__(attrs=attrs, format="%Y-%m-%d")
 
 
 class MonthField(forms.Field):

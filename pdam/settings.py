@@ -167,6 +167,8 @@ UTILITY_PHONE = env.str("UTILITY_PHONE", default="(0411) 555-0100")
 UTILITY_EMAIL = env.str("UTILITY_EMAIL", default="layanan@tirtasejahtera.example")
 # Where customers reach the portal: the QR code on every invoice links here.
 PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
+# The year the utility was founded: no connection date lies before it (a mistyped year is refused).
+UTILITY_FOUNDED_YEAR = env.int("UTILITY_FOUNDED_YEAR", default=1970)
 UTILITY_LOGO = env.str("UTILITY_LOGO", default="pdam/logo.svg")  # a path under static/
 
 # Meter readings: usage this far from the last three actual months is held for verification;
@@ -179,6 +181,8 @@ READING_PHOTO_MAX_BYTES = env.int("READING_PHOTO_MAX_BYTES", default=5 * 1024 * 
 # Billing: invoices fall due on this day of their month (jatuh tempo); the bill run can be
 # started by beat on BILL_RUN_DAY of each month (0 = only by hand).
 BILL_DUE_DAY = env.int("BILL_DUE_DAY", default=20)
+# An invoice never falls due sooner than this many days after it is issued (a late run).
+BILL_MIN_DAYS_TO_PAY = env.int("BILL_MIN_DAYS_TO_PAY", default=14)
 BILL_RUN_DAY = env.int("BILL_RUN_DAY", default=0)
 # A chunk claimed this long ago without finishing is taken to have crashed and may be re-run.
 BILL_RUN_STALE_SECONDS = env.int("BILL_RUN_STALE_SECONDS", default=15 * 60)
@@ -229,6 +233,8 @@ MIDTRANS_ENABLED_PAYMENTS = env.list(
 # The public bill check: lookups per IP per window (a number cannot be harvested), and the
 # proof a customer gives to link a connection to their account (wrong proofs per number / per IP).
 BILL_CHECK_LIMIT = env.int("BILL_CHECK_LIMIT", default=20)
+# The most cash a desk form takes at once (tendered, float, counted): a typo is refused, not a receipt.
+CASH_AMOUNT_MAX = env.int("CASH_AMOUNT_MAX", default=100_000_000)
 BILL_CHECK_WINDOW_SECONDS = env.int("BILL_CHECK_WINDOW_SECONDS", default=600)
 CONNECTION_PROOF_FAILURE_LIMIT = env.int("CONNECTION_PROOF_FAILURE_LIMIT", default=5)
 CONNECTION_PROOF_IP_FAILURE_LIMIT = env.int("CONNECTION_PROOF_IP_FAILURE_LIMIT", default=20)

@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.db import transaction
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -66,17 +67,18 @@ def route_entry_save(request: HttpRequest, route: int, month: str, number: str) 
             raise ValidationError(_("Customer %(number)s is not on this route.") % {"number": number})
         if not form.is_valid():
             raise ValidationError(" ".join(m for errors in form.errors.values() for m in errors))
-        period = services.period_get_or_open(month=MonthField().clean(month))
-        reading = services.reading_record(
-            actor=request.user,
-            customer=customer,
-            period=period,
-            stand=form.cleaned_data["stand"],
-            anomaly=form.cleaned_data["anomaly"],
-            read_on=form.cleaned_data["read_on"],
-            reader=form.cleaned_data["reader"] or request.user.get_full_name(),
-            method=ReadingMethod.FIELD,
-        )
+        with transaction.atomic():  # a refused reading leaves no new period behind
+            period = services.period_get_or_open(month=MonthField().clean(month))
+            reading = services.reading_record(
+                actor=request.user,
+                customer=customer,
+                period=period,
+                stand=form.cleaned_data["stand"],
+                anomaly=form.cleaned_data["anomaly"],
+                read_on=form.cleaned_data["read_on"],
+                reader=form.cleaned_data["reader"] or request.user.get_full_name(),
+                method=ReadingMethod.FIELD,
+            )
     except ValidationError as error:
         if wants_json:
             return JsonResponse({"ok": False, "error": error_text(error)}, status=422)
@@ -85,7 +87,7 @@ def route_entry_save(request: HttpRequest, route: int, month: str, number: str) 
     if wants_json:
         return JsonResponse(_row_json(reading))
     messages.success(
-        request, _("%(number)s saved: %(usage)s m3.") % {"number": number, "usage": reading.usage_m3}
+        request, _("%(number)s saved: %(usage)s m³.") % {"number": number, "usage": reading.usage_m3}
     )
     return redirect(back)
 
@@ -98,23 +100,24 @@ def reading_single(request: HttpRequest, number: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            period = services.period_get_or_open(month=data["period"])
-            reading = services.reading_record(
-                actor=request.user,
-                customer=customer,
-                period=period,
-                stand=data["stand"],
-                anomaly=data["anomaly"],
-                read_on=data["read_on"],
-                reader=data["reader"] or request.user.get_full_name(),
-                method=ReadingMethod.OFFICE,
-                photo=data["photo"],
-                reason=data["reason"],
-            )
+            with transaction.atomic():  # a refused reading leaves no new period behind
+                period = services.period_get_or_open(month=data["period"])
+                reading = services.reading_record(
+                    actor=request.user,
+                    customer=customer,
+                    period=period,
+                    stand=data["stand"],
+                    anomaly=data["anomaly"],
+                    read_on=data["read_on"],
+                    reader=data["reader"] or request.user.get_full_name(),
+                    method=ReadingMethod.OFFICE,
+                    photo=data["photo"],
+                    reason=data["reason"],
+                )
         except ValidationError as error:
             form_add_errors(form, error)
         else:
-            text = _("Reading saved: %(usage)s m3.") % {"usage": reading.usage_m3}
+            text = _("Reading saved: %(usage)s m³.") % {"usage": reading.usage_m3}
             if reading.flags:
                 text += " " + _("Held for verification: %(flags)s.") % {
                     "flags": ", ".join(reading.flag_labels)

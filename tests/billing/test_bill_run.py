@@ -4,6 +4,7 @@ import datetime
 from unittest import mock
 
 import pytest
+import time_machine
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
@@ -87,10 +88,38 @@ def test_invoice_from_a_verified_reading(cs_user, supervisor_user, route, rt_a):
     ]
     assert invoice.total == 47_300
     assert invoice.number == f"202611-{customer.number}"
-    assert invoice.due_date == datetime.date(2026, 11, 20)
+    # Issued on 25 November (conftest's today): 20 November has passed, so 25 Nov + 14 days.
+    assert invoice.due_date == datetime.date(2026, 12, 9)
     assert (invoice.previous_stand, invoice.current_stand, invoice.usage_m3) == (100, 125, 25)
     assert (done.state, done.issued, done.total_amount) == (BillRunState.DONE, 1, 47_300)
     assert Period.objects.get(month=datetime.date(2026, 11, 1)).state == PeriodState.BILLING
+
+
+@pytest.mark.parametrize(
+    ("run_at", "due"),
+    [
+        # On time: 2 November + 14 days = 16 November, before the period's due day, the 20th.
+        (datetime.datetime(2026, 11, 2, 1, 0, tzinfo=datetime.UTC), datetime.date(2026, 11, 20)),
+        # Late: November's run made on 4 December would be overdue on arrival; 4 Dec + 14 = 18 Dec.
+        (datetime.datetime(2026, 12, 4, 1, 0, tzinfo=datetime.UTC), datetime.date(2026, 12, 18)),
+    ],
+)
+def test_due_date_is_never_sooner_than_the_minimum_days_after_issue(
+    cs_user, supervisor_user, route, rt_a, run_at, due
+):
+    customer = connect(cs_user, route, rt_a)
+    read(cs_user, customer, 11, stand=125)
+    with time_machine.travel(run_at, tick=False):
+        run(supervisor_user, 11)
+    assert Invoice.objects.get(customer=customer).due_date == due
+    assert bill_run.due_date(period(11), datetime.date(2026, 12, 4)) == datetime.date(2026, 12, 18)
+
+
+def test_due_date_minimum_days_is_a_setting(settings):
+    settings.BILL_MIN_DAYS_TO_PAY = 30
+    assert bill_run.due_date(period(11), datetime.date(2026, 11, 1)) == datetime.date(2026, 12, 1)
+    settings.BILL_MIN_DAYS_TO_PAY = 0
+    assert bill_run.due_date(period(11), datetime.date(2026, 11, 1)) == datetime.date(2026, 11, 20)
 
 
 def test_minimum_usage_is_billed_below_ten(cs_user, supervisor_user, route, rt_a):

@@ -8,6 +8,7 @@ import datetime
 import threading
 
 import pytest
+import time_machine
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, connections
@@ -128,7 +129,8 @@ def test_new_reading_cancels_reissues_and_credits_what_was_paid(cs_user, supervi
     assert replacement.total == 47_300
     assert (replacement.previous_stand, replacement.current_stand, replacement.usage_m3) == (100, 125, 25)
     assert replacement.status == InvoiceStatus.ISSUED
-    assert replacement.due_date == original.due_date == datetime.date(2026, 11, 20)
+    # Both issued on 25 November (conftest's today), so both due 14 days later, not on 20 November.
+    assert replacement.due_date == original.due_date == datetime.date(2026, 12, 9)
     assert replacement.tariff_version_id == original.tariff_version_id
     assert replacement.reading_id == original.reading_id
     assert replacement.bill_run_id is None
@@ -158,6 +160,15 @@ def test_nothing_paid_leaves_the_whole_replacement_due(cs_user, supervisor_user,
     correction = request_stand(cs_user, invoice_35, 125)
     approved = invoice_correction_approve(actor=supervisor_user, correction=correction)
     assert (approved.paid_before, approved.difference) == (0, 47_300)
+
+
+def test_a_replacement_issued_later_gets_its_own_fair_due_date(cs_user, supervisor_user, invoice_35):
+    assert invoice_35.due_date == datetime.date(2026, 12, 9)  # issued 25 November
+    correction = request_stand(cs_user, invoice_35, 125)
+    with time_machine.travel(datetime.datetime(2026, 12, 4, 1, 0, tzinfo=datetime.UTC), tick=False):
+        invoice_correction_approve(actor=supervisor_user, correction=correction)
+    # Reissued on 4 December: 4 Dec + 14 days, not the cancelled bill's 9 December.
+    assert Invoice.objects.get(replaces=invoice_35).due_date == datetime.date(2026, 12, 18)
 
 
 def test_a_replacement_corrected_again_is_numbered_k2(cs_user, supervisor_user, invoice_35, paid):

@@ -101,8 +101,9 @@ def test_invoice_shows_identity_customer_stands_lines_total_and_due_date(billed)
     assert "Water 21–30 m³ 5 Rp 2.000 Rp 10.000" in text
     assert "Administration fee Rp 11.500 Total to pay Rp 47.300" in text  # no price: not per m³
     assert "Total to pay Rp 47.300" in text
-    assert "Due date 20 November 2026" in text
-    assert "Please pay by 20 November 2026 . Payment after the due date is subject to a late fee." in text
+    # Issued 25 November, after the 20th: the true due date is 14 days after issue.
+    assert "Due date 9 December 2026" in text
+    assert "Please pay by 9 December 2026 . Payment after the due date is subject to a late fee." in text
     assert "estimated usage" not in text
     assert "CANCELLED" not in text
 
@@ -176,7 +177,7 @@ def test_invoice_in_indonesian_names_the_months_in_indonesian(billed, settings):
     text = text_of(html)
     assert '<html lang="id">' in html
     assert "Nomor pelanggan 0101000001" in text  # not the English of the request
-    assert "20 November 2026" in text
+    assert "9 Desember 2026" in text
     with translation.override("id"):
         months = page_of(billed.budi_nov).chart_months
     assert months.earlier.split() == ["Jun", "26", "Jul", "26", "Agu", "26", "Sep", "26", "Okt", "26"]

@@ -62,6 +62,22 @@ def test_create_refuses_future_connection_date_and_writes_nothing(cs_user):
     assert not AuditEntry.objects.exists()
 
 
+@pytest.mark.parametrize("connected_on", [datetime.date(1969, 12, 31), datetime.date(202, 11, 25)])
+def test_create_refuses_connection_date_before_the_founding_year_and_writes_nothing(cs_user, connected_on):
+    with pytest.raises(ValidationError) as error:
+        _create(cs_user, RouteFactory(), connected_on=connected_on)
+    assert "connected_on" in error.value.error_dict
+    assert not Customer.objects.exists()
+    assert not AuditEntry.objects.exists()
+
+
+def test_founding_year_is_a_setting(cs_user, settings):
+    settings.UTILITY_FOUNDED_YEAR = 1990
+    with pytest.raises(ValidationError):
+        _create(cs_user, RouteFactory(), connected_on=datetime.date(1989, 6, 1))
+    assert _create(cs_user, RouteFactory(), connected_on=datetime.date(1990, 1, 1)).connected_on.year == 1990
+
+
 def test_create_refuses_invalid_email_and_writes_nothing(cs_user):
     with pytest.raises(ValidationError) as error:
         _create(cs_user, RouteFactory(), email="not-an-email")

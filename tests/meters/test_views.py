@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from meters import services
-from meters.models import Reading, ReadingStatus
+from meters.models import Period, Reading, ReadingMethod, ReadingStatus
 from pdam.models import AuditEntry
 from tests.conftest import PNG_1PX
 from tests.customers.factories import CustomerFactory, RouteFactory
@@ -148,6 +148,43 @@ def test_single_entry_refuses_a_non_image(persona_client, route_with_customers, 
     )
     assert response.status_code == 200
     assert not Reading.objects.exists()
+
+
+def test_a_refused_reading_leaves_no_new_period_behind(persona_client, route_with_customers):
+    route, customers = route_with_customers
+    before = set(Period.objects.values_list("month", flat=True))
+    # A reading dated today cannot belong to a month two years ahead: refused.
+    response = persona_client("cs").post(
+        reverse("meters:reading_single", args=[customers[0].number]),
+        {"period": "2028-11", "stand": "1020", "read_on": timezone.localdate().isoformat()},
+    )
+    assert response.status_code == 200
+    assert not Reading.objects.exists()
+    assert set(Period.objects.values_list("month", flat=True)) == before
+
+
+def test_a_saved_reading_says_m3_as_m_cubed(persona_client, route_with_customers):
+    route, customers = route_with_customers
+    response = persona_client("cs").post(
+        save_url(route, customers[0]),
+        {"stand": "1000", "read_on": timezone.localdate().isoformat()},
+        follow=True,
+    )
+    assert Reading.objects.exists()
+    page = response.content.decode()
+    assert "m³." in page
+    assert " m3." not in page
+
+
+def test_queue_shows_the_reading_source_in_words(persona_client, cs_user, route_with_customers):
+    route, customers = route_with_customers
+    persona_client("cs").post(
+        save_url(route, customers[0]), {"stand": "1000", "read_on": timezone.localdate().isoformat()}
+    )
+    Reading.objects.update(method=ReadingMethod.FIELD, entered_by=None)  # as the field app sends it
+    queue = persona_client("supervisor").get(reverse("meters:verify_queue")).content.decode()
+    assert "Baca lapangan" in queue
+    assert ">field<" not in queue
 
 
 def test_supervisor_confirms_from_the_queue(persona_client, cs_user, supervisor_user, route_with_customers):

@@ -79,3 +79,29 @@ def test_beat_schedule_is_in_code():
     from pdam.celery import app
 
     assert app.conf.beat_schedule["bill-run-scheduled"]["task"] == "billing.tasks.bill_run_scheduled"
+
+
+def test_a_future_period_cannot_be_billed(persona_client, cs_user, ready):
+    """Issue 11 §3: on 25 November 2026 December's early readings exist, but December is not
+    billed before it starts; nothing is written and the period stays open."""
+    from meters import services as meters
+    from meters.models import ReadingMethod
+
+    december = meters.period_get_or_open(month=datetime.date(2026, 12, 1))
+    meters.reading_record(
+        actor=cs_user,
+        customer=ready,
+        period=december,
+        stand=140,
+        anomaly="",
+        read_on=datetime.date(2026, 11, 24),
+        method=ReadingMethod.FIELD,
+    )
+
+    response = persona_client("supervisor").post(
+        reverse("billing:run_start"), {"period": "2026-12"}, follow=True
+    )
+
+    assert not BillRun.objects.exists()
+    assert Period.objects.get(month=datetime.date(2026, 12, 1)).state == PeriodState.OPEN
+    assert "belum dapat ditagih" in response.content.decode()

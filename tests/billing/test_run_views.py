@@ -105,3 +105,22 @@ def test_a_future_period_cannot_be_billed(persona_client, cs_user, ready):
     assert not BillRun.objects.exists()
     assert Period.objects.get(month=datetime.date(2026, 12, 1)).state == PeriodState.OPEN
     assert "belum dapat ditagih" in response.content.decode()
+
+
+def test_start_page_proposes_the_oldest_open_period_and_shows_how_much_is_read(
+    persona_client, cs_user, rt_a, route
+):
+    """Issue 11 §3: October 2026 is still open with one of two customers read, November is
+    read too; the page proposes October (not today's month) and shows 1 / 2 read, 50 %."""
+    first = connect(cs_user, route, rt_a)
+    second = connect(cs_user, route, rt_a)
+    read(cs_user, first, 10, stand=110)
+    read(cs_user, first, 11, stand=125)
+    read(cs_user, second, 11, stand=115)
+
+    page = persona_client("supervisor").get(reverse("billing:runs")).content.decode()
+
+    assert 'value="2026-10"' in page
+    progress = page.split('id="run-progress"')[1].split("</table>")[0]
+    assert "1 / 2" in progress
+    assert "50 %" in progress

@@ -157,6 +157,10 @@ def bill_run_start(*, actor, period: Period, supplementary: bool = False, queue:
         locked = Period.objects.select_for_update().get(pk=period.pk)
         if locked.state == PeriodState.BILLED:
             raise ValidationError(_("Period %(period)s is closed.") % {"period": locked})
+        if locked.month > timezone.localdate().replace(day=1):
+            raise ValidationError(
+                _("Period %(period)s is in the future; it cannot be billed yet.") % {"period": locked}
+            )
         runs = BillRun.objects.filter(period=locked)
         if runs.filter(state=BillRunState.RUNNING).exists():
             raise ValidationError(_("A bill run for %(period)s is already running.") % {"period": locked})

@@ -208,3 +208,19 @@ def bill_run_summary(*, bill_run) -> dict:
         .order_by("customer__route__code", "customer__route_sequence")[:500]
     )
     return {"by_class": by_class, "by_zone": by_zone, "held": held}
+
+
+def period_to_bill():
+    """The period the bill run start page proposes: the oldest open one that has readings,
+    never one in the future (one indexed existence check per period, whatever the readings)."""
+    from django.db.models import Exists, OuterRef
+
+    from meters.models import Period, PeriodState, Reading
+
+    this_month = timezone.localdate().replace(day=1)
+    return (
+        Period.objects.filter(state=PeriodState.OPEN, month__lte=this_month)
+        .filter(Exists(Reading.objects.filter(period=OuterRef("pk"))))
+        .order_by("month")
+        .first()
+    )

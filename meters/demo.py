@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from customers.models import Customer, CustomerStatus, CustomerStatusChange
 from meters.imports import READING_COLUMNS, bulk_insert
-from meters.models import Anomaly, Meter, MeterSize, Period, Reading, ReadingMethod
+from meters.models import Anomaly, Meter, MeterSize, Period, Reading, ReadingMethod, ReadingStatus
 from meters.rules import ReadingFacts, evaluate_reading
 from meters.selectors import month_add, thresholds
 
@@ -367,7 +367,8 @@ class _Simulation:
             if evaluation.estimated:
                 months_covered += 1
             else:
-                history.insert(0, round(evaluation.usage_m3 / months_covered))
+                if evaluation.status == ReadingStatus.OK:  # only trusted readings feed estimates
+                    history.insert(0, round(evaluation.usage_m3 / months_covered))
                 previous_stand = register
                 months_covered = 1
                 replaced_usage = 0

@@ -64,6 +64,7 @@ def reading_facts_for(*, customer_ids: list[int], period: Period) -> dict[int, C
             "estimated",
             "read_on",
             "period__month",
+            "status",
         )
     )
     for customer_id, *row in rows:
@@ -100,7 +101,10 @@ def reading_facts_for(*, customer_ids: list[int], period: Period) -> dict[int, C
                 continue
             start = next((r[1] for r in actual if r[0] == meter.pk), meter.initial_stand)
             replaced += max(0, (meter.final_stand or 0) - start)
-        monthly = tuple(round(r[2] / r[3]) for r in actual[: limits.history_months])
+        # Estimates and the usual-usage average trust only billable actual readings: a stand held
+        # for verification or sent back for re-read (an absurd import) must not raise them.
+        trusted = [r for r in actual if r[7] == ReadingStatus.OK]
+        monthly = tuple(round(r[2] / r[3]) for r in trusted[: limits.history_months])
         facts = ReadingFacts(
             previous_stand=previous_stand,
             max_stand=installed.max_stand,

@@ -10,6 +10,7 @@ from django.views.decorators.http import require_POST
 from billing import bill_run, selectors
 from billing.models import BillRun, BillRunState
 from meters.models import Period, PeriodState
+from meters.selectors import period_progress
 from meters.services import period_get_or_open
 from pdam.access import permission_required
 from pdam.forms import MonthField
@@ -18,10 +19,17 @@ from pdam.forms import MonthField
 @permission_required("billing.view_billrun")
 def run_list(request: HttpRequest) -> HttpResponse:
     periods = Period.objects.order_by("-month")[:13]
+    proposed = selectors.period_to_bill()
     return render(
         request,
         "billing/runs.html",
-        {"runs": selectors.bill_runs_recent(), "periods": periods, "PeriodState": PeriodState},
+        {
+            "runs": selectors.bill_runs_recent(),
+            "periods": periods,
+            "PeriodState": PeriodState,
+            "proposed": proposed,
+            "progress": period_progress(period=proposed) if proposed else [],
+        },
     )
 
 

@@ -79,3 +79,48 @@ def test_beat_schedule_is_in_code():
     from pdam.celery import app
 
     assert app.conf.beat_schedule["bill-run-scheduled"]["task"] == "billing.tasks.bill_run_scheduled"
+
+
+def test_a_future_period_cannot_be_billed(persona_client, cs_user, ready):
+    """Issue 11 §3: on 25 November 2026 December's early readings exist, but December is not
+    billed before it starts; nothing is written and the period stays open."""
+    from meters import services as meters
+    from meters.models import ReadingMethod
+
+    december = meters.period_get_or_open(month=datetime.date(2026, 12, 1))
+    meters.reading_record(
+        actor=cs_user,
+        customer=ready,
+        period=december,
+        stand=140,
+        anomaly="",
+        read_on=datetime.date(2026, 11, 24),
+        method=ReadingMethod.FIELD,
+    )
+
+    response = persona_client("supervisor").post(
+        reverse("billing:run_start"), {"period": "2026-12"}, follow=True
+    )
+
+    assert not BillRun.objects.exists()
+    assert Period.objects.get(month=datetime.date(2026, 12, 1)).state == PeriodState.OPEN
+    assert "belum dapat ditagih" in response.content.decode()
+
+
+def test_start_page_proposes_the_oldest_open_period_and_shows_how_much_is_read(
+    persona_client, cs_user, rt_a, route
+):
+    """Issue 11 §3: October 2026 is still open with one of two customers read, November is
+    read too; the page proposes October (not today's month) and shows 1 / 2 read, 50 %."""
+    first = connect(cs_user, route, rt_a)
+    second = connect(cs_user, route, rt_a)
+    read(cs_user, first, 10, stand=110)
+    read(cs_user, first, 11, stand=125)
+    read(cs_user, second, 11, stand=115)
+
+    page = persona_client("supervisor").get(reverse("billing:runs")).content.decode()
+
+    assert 'value="2026-10"' in page
+    progress = page.split('id="run-progress"')[1].split("</table>")[0]
+    assert "1 / 2" in progress
+    assert "50 %" in progress

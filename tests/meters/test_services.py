@@ -226,3 +226,29 @@ def test_photo_is_stored_and_a_non_image_refused(cs_user, metered, media_root):
         read(cs_user, metered, month(10), stand=121, photo=fake)
     assert "photo" in error.value.error_dict
     assert Reading.objects.get().stand == 120
+
+
+def test_held_absurd_stands_do_not_raise_the_next_estimates(cs_user, metered):
+    """Issue 11 §1: 20 m³ a month, then an absurd 1 000 m³ stand held for verification; the
+    next month's estimate stays at 20 m³, not the 347 m³ the held stand would make."""
+    for m, stand in [(7, 120), (8, 140), (9, 160)]:
+        read(cs_user, metered, month(m), stand=stand)
+    october = read(cs_user, metered, month(10), stand=1160)
+    assert october.status == ReadingStatus.FLAGGED
+
+    november = read(cs_user, metered, month(11), anomaly=Anomaly.LOCKED)
+
+    assert (november.estimated, november.usage_m3) == (True, 20)
+
+
+def test_bill_run_estimates_ignore_readings_sent_back_for_reread(cs_user, supervisor_user, metered):
+    for m, stand in [(7, 120), (8, 140), (9, 160)]:
+        read(cs_user, metered, month(m), stand=stand)
+    october = read(cs_user, metered, month(10), stand=1160)
+    services.reading_verify(
+        actor=supervisor_user, reading=october, action=VerifyAction.REREAD, reason="Angka tidak masuk akal"
+    )
+
+    estimates = services.readings_estimate_missing(period=month(11), customer_ids=[metered.pk])
+
+    assert estimates[metered.pk].usage_m3 == 20

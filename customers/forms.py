@@ -90,3 +90,10 @@ class StatusChangeForm(forms.Form):
         self.fields["effective_on"].initial = timezone.localdate()
         self.helper = FormHelper()
         self.helper.add_input(Submit("submit", _("Change status"), css_class="btn-warning"))
+
+
+class PortalReasonForm(forms.Form):
+    """The reason for unlinking a connection from its portal account or replacing its code."""
+
+    action = forms.ChoiceField(choices=[("unlink", "unlink"), ("rotate", "rotate")], widget=forms.HiddenInput)
+    reason = forms.CharField(label=_("Reason"), max_length=500, widget=forms.Textarea(attrs={"rows": 2}))

@@ -3,14 +3,16 @@
 import datetime
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from customers.codes import registration_code_new
 from customers.models import Customer, CustomerStatus, CustomerStatusChange, Route, TariffClass, Zone
-from pdam.audit import audit_record, field_changes
+from pdam.audit import audit_entries_for, audit_record, field_changes
 
 NUMBER_SEQUENCE_DIGITS = 8
 
@@ -198,3 +200,74 @@ def registration_code_rotate(*, customer: Customer, actor, reason: str) -> Custo
         customer.save(update_fields=["registration_code"])
         audit_record(actor=actor, action="customer.registration_code_rotate", obj=customer, reason=reason)
     return customer
+
+
+def _portal_holder_notify(*, email: str, subject: str, body: str) -> None:
+    """E-mail a portal account holder once the transaction has committed (never on a rollback)."""
+    if not email:
+        return
+    transaction.on_commit(
+        lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [email], fail_silently=True)
+    )
+
+
+def customer_portal_unlink(*, customer: Customer, actor, reason: str) -> Customer:
+    """Take the connection out of the portal account that holds it (a hijacked or sold house).
+
+    The holder is told by e-mail; whoever holds the bill's registration code can then link it
+    again. Audited with the account that held it.
+    """
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError({"reason": _("Say why the connection is taken out of the account.")})
+    with transaction.atomic():
+        customer = Customer.objects.select_for_update().get(pk=customer.pk)
+        holder = customer.user
+        if holder is None:
+            raise ValidationError(_("This connection is not linked to any portal account."))
+        customer.user = None
+        customer.save(update_fields=["user"])
+        audit_record(
+            actor=actor,
+            action="customer.portal_unlink",
+            obj=customer,
+            changes={"user": [holder.get_username(), None]},
+            reason=reason,
+        )
+        _portal_holder_notify(
+            email=holder.email,
+            subject=_("Connection %(number)s removed from your account") % {"number": customer.number},
+            body=_(
+                "Connection %(number)s is no longer in your portal account at %(utility)s. If you did "
+                "not ask for this, contact our customer service and bring your latest water bill."
+            )
+            % {"number": customer.number, "utility": settings.UTILITY_NAME},
+        )
+    return customer
+
+
+def customer_portal_linked_notify(*, customer: Customer, new_user) -> None:
+    """Tell the account that last held `customer` (before an unlink) that another account holds it now.
+
+    Call inside the linking transaction: the e-mail goes once it commits.
+    """
+    last_unlink = audit_entries_for(customer).filter(action="customer.portal_unlink").order_by("-pk").first()
+    if last_unlink is None:
+        return
+    previous = (last_unlink.changes.get("user") or [None])[0]
+    if not previous or previous == new_user.get_username():
+        return
+    User = get_user_model()
+    holder = User.objects.filter(username=previous).first()
+    if holder is None:
+        return
+    _portal_holder_notify(
+        email=holder.email,
+        subject=_("Connection %(number)s linked to another account") % {"number": customer.number},
+        body=_(
+            "Connection %(number)s, which was in your portal account at %(utility)s, is now linked to "
+            "another account. If you did not expect this, contact our customer service and bring your "
+            "latest water bill."
+        )
+        % {"number": customer.number, "utility": settings.UTILITY_NAME},
+    )

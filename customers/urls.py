@@ -12,4 +12,6 @@ urlpatterns = [
     path("<str:number>/", views.customer_detail, name="detail"),
     path("<str:number>/edit/", views.customer_edit, name="edit"),
     path("<str:number>/status/", views.customer_status, name="status"),
+    path("<str:number>/portal/", views.customer_portal, name="portal"),
+    path("<str:number>/portal/code-slip/", views.customer_code_slip, name="code_slip"),
 ]

@@ -5,8 +5,15 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from customers import selectors, services
+from customers.codes import registration_code_display
 from customers.extensions import customer_sections
-from customers.forms import CustomerEditForm, CustomerForm, CustomerSearchForm, StatusChangeForm
+from customers.forms import (
+    CustomerEditForm,
+    CustomerForm,
+    CustomerSearchForm,
+    PortalReasonForm,
+    StatusChangeForm,
+)
 from customers.models import Customer
 from pdam.access import login_required, permission_required
 from pdam.forms import form_add_errors
@@ -99,6 +106,38 @@ def customer_status(request: HttpRequest, number: str) -> HttpResponse:
             )
             return redirect("customers:detail", number=customer.number)
     return render(request, "customers/status.html", {"form": form, "customer": customer})
+
+
+@permission_required("customers.change_customer")
+def customer_portal(request: HttpRequest, number: str) -> HttpResponse:
+    """CS: the connection's portal account, its unlinking, and the bill's registration code."""
+    customer = _customer_or_404(number)
+    form = PortalReasonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        action, reason = form.cleaned_data["action"], form.cleaned_data["reason"]
+        try:
+            if action == "unlink":
+                services.customer_portal_unlink(customer=customer, actor=request.user, reason=reason)
+                messages.success(request, _("The connection was taken out of the portal account."))
+            else:
+                services.registration_code_rotate(customer=customer, actor=request.user, reason=reason)
+                messages.success(request, _("A new registration code was made; the old one no longer works."))
+        except ValidationError as error:
+            form_add_errors(form, error)
+        else:
+            return redirect("customers:portal", number=customer.number)
+    return render(request, "customers/portal.html", {"customer": customer, "form": form})
+
+
+@permission_required("customers.change_customer")
+def customer_code_slip(request: HttpRequest, number: str) -> HttpResponse:
+    """A printable slip with the registration code, handed to the customer at the counter."""
+    customer = _customer_or_404(number)
+    return render(
+        request,
+        "customers/code_slip.html",
+        {"customer": customer, "code": registration_code_display(customer.registration_code)},
+    )
 
 
 @permission_required("customers.view_registry_report")

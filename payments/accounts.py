@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 from billing.models import Invoice
 from customers.codes import registration_code_matches, registration_code_new
 from customers.models import Customer, CustomerStatus
+from customers.services import customer_portal_linked_notify
 from payments.masking import mask_name
 from payments.models import LIVE_ORDER_STATES, CreditEntry, OrderInvoice, Payment, PaymentAllocation
 from payments.selectors import invoice_amount_due, invoices_outstanding, invoices_outstanding_of
@@ -262,6 +263,7 @@ def _link(*, customer_id: int, user, reason: str) -> Customer:
         changes={"user": [None, user.get_username()]},
         reason=reason,
     )
+    customer_portal_linked_notify(customer=customer, new_user=user)
     return customer
 
 

@@ -86,6 +86,8 @@ MATRIX = {
     "customers:detail": ("get", {"number": "customer"}, STAFF),
     "customers:edit": ("get", {"number": "customer"}, REGISTRY_EDITORS),
     "customers:status": ("get", {"number": "customer"}, REGISTRY_EDITORS),
+    "customers:portal": ("get", {"number": "customer"}, REGISTRY_EDITORS),
+    "customers:code_slip": ("get", {"number": "customer"}, REGISTRY_EDITORS),
     "meters:route_entry": ("get", {}, READING_ENTRY),
     "meters:route_entry_save": (
         "post",

@@ -6,7 +6,6 @@ from django.utils import translation
 
 from meters.forms import StandForm
 from payments.forms_cashier import RupiahField
-from payments.forms_public import RupiahField as PublicRupiahField
 
 
 @pytest.fixture(autouse=True)
@@ -40,15 +39,12 @@ def test_cash_ceiling_is_a_setting(settings):
 )
 def test_non_latin_digits_are_read_whole(typed, amount):
     assert RupiahField().clean(typed) == amount
-    assert PublicRupiahField().clean(typed) == amount
 
 
 @pytest.mark.parametrize("typed", ["150.000²", "①⑤⓪", "15O.000"])
 def test_digit_lookalikes_are_refused(typed):
     with pytest.raises(ValidationError):
         RupiahField().clean(typed)
-    with pytest.raises(ValidationError):
-        PublicRupiahField().clean(typed)
 
 
 def test_stand_inputs_read_non_latin_digits_whole():

@@ -64,6 +64,18 @@ def _oldest_first(invoices: list[Invoice]) -> list[Invoice]:
     return sorted(invoices, key=lambda invoice: (invoice.period.month, invoice.number))
 
 
+def invoices_gone_message() -> str:
+    """The refusal for a selection that is not (or no longer) outstanding for this number.
+
+    The pay page answers an unknown customer number with it too, so that it does not tell which
+    numbers exist.
+    """
+    return _(
+        "These invoices are no longer outstanding: they were paid or cancelled a moment ago. "
+        "Look the customer up again."
+    )
+
+
 def invoices_for_payment(*, customer_id: int, invoice_ids: list[int]) -> list[Invoice]:
     """Lock and check a counter selection: each invoice still outstanding, none skipped.
 
@@ -75,12 +87,7 @@ def invoices_for_payment(*, customer_id: int, invoice_ids: list[int]) -> list[In
     outstanding = list(selectors.invoices_outstanding(customer=customer_id))
     outstanding_ids = [invoice.pk for invoice in outstanding]
     if set(invoice_ids) - set(outstanding_ids):
-        raise ValidationError(
-            _(
-                "These invoices are no longer outstanding: they were paid or cancelled a moment ago. "
-                "Look the customer up again."
-            )
-        )
+        raise ValidationError(invoices_gone_message())
     chosen = outstanding[: len(set(invoice_ids))]
     if {invoice.pk for invoice in chosen} != set(invoice_ids):
         raise ValidationError(

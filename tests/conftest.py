@@ -20,6 +20,16 @@ def _fast_test_settings(settings):
     }
 
 
+@pytest.fixture(autouse=True)
+def _fresh_throttles():
+    """Throttle counters live in the cache; each test starts with none counted."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
 def _user(username: str, role: Role):
     return user_create(username=username, password=PASSWORD, role=role, email=f"{username}@example.test")
 

@@ -14,8 +14,10 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
 
 from customers.models import Customer
-from payments import online
+from payments import accounts, online, services
+from payments.forms_public import BillCheckForm
 from payments.models import LIVE_ORDER_STATES, OnlineOrder
+from pdam.client_ip import client_ip
 
 SESSION_ORDERS = "payment_orders"  # order ids this browser session made (anonymous payers too)
 SESSION_ORDERS_KEPT = 20
@@ -48,13 +50,24 @@ def _session_orders(request: HttpRequest) -> list[str]:
 @require_POST
 def pay(request: HttpRequest) -> HttpResponse:
     """Create (or reuse) the Snap order for the chosen invoices and send the payer to Snap."""
+    throttle = accounts.bill_check_count(ip=client_ip(request))
+    if not throttle.allowed:
+        context = {
+            "form": BillCheckForm(),
+            "checked": False,
+            "limited": True,
+            "retry_minutes": max(1, -(-throttle.retry_after // 60)),
+        }
+        response = render(request, "payments/home.html", context, status=429)
+        response["Retry-After"] = str(throttle.retry_after)
+        return response
     form = PayForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("Choose at least one invoice to pay."))
         return redirect(_back(request))
     customer = Customer.objects.filter(number=form.cleaned_data["number"].strip()).first()
-    if customer is None:
-        messages.error(request, _("No customer has that number."))
+    if customer is None:  # answered as a known number with bills not its own
+        messages.error(request, services.invoices_gone_message())
         return redirect(_back(request))
     try:
         order = online.order_start(

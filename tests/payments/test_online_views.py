@@ -4,6 +4,7 @@ test_midtrans.py)."""
 import datetime
 
 import pytest
+from django.contrib.messages import get_messages
 from django.test import Client
 from django.urls import reverse
 
@@ -150,3 +151,32 @@ def test_midtrans_gets_the_masked_name_unless_the_signed_in_owner_pays(snap, cus
     pay(persona_client("customer"), customer, bills[:1])
     assert snap[-1]["customer_details"]["first_name"] == "Budi Santoso"
     assert len(snap) == 3
+
+
+def _pay_answer(number: str, invoice_ids: list[int]) -> tuple[int, str, list[str]]:
+    response = Client().post(
+        reverse("payments:pay"), {"number": number, "invoice": invoice_ids, "next": "/?nomor=" + number}
+    )
+    flashed = [str(message) for message in get_messages(response.wsgi_request)]
+    return response.status_code, response["Location"].replace(number, "N"), flashed
+
+
+def test_pay_answers_an_unknown_and_a_known_number_the_same_way(snap, customer, other_customer):
+    foreign = invoice_for(other_customer, datetime.date(2026, 9, 1), 47_300)
+    known = _pay_answer(customer.number, [foreign.pk])
+    unknown = _pay_answer("0999999999", [foreign.pk])
+    assert known == unknown
+    assert not OnlineOrder.objects.exists() and not snap
+
+
+def test_pay_is_throttled_per_address_like_the_bill_check(snap, customer, bills, settings):
+    settings.BILL_CHECK_LIMIT = 3
+    client = Client(REMOTE_ADDR="203.0.113.50")
+    answers = [
+        client.post(reverse("payments:pay"), {"number": "0999999999", "invoice": [bills[0].pk]}).status_code
+        for _ in range(4)
+    ]
+    assert answers == [302, 302, 302, 429]
+    # The throttled answer makes no order, even for a real selection.
+    assert pay(client, customer, bills).status_code == 429
+    assert not OnlineOrder.objects.exists() and not snap

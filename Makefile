@@ -15,7 +15,7 @@ run serve test setup migrate seed lint check: export MIDTRANS_SIMULATOR ?= 1
 
 run: setup seed  ## Set up, migrate, load demo data and serve on SQLite (no other servers).
 	@echo "Serving on http://$(HOST):$(PORT)/  (Ctrl+C stops)"
-	DEBUG=1 MIDTRANS_SIMULATOR=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	DEBUG=1 MIDTRANS_SIMULATOR=1 PORTAL_URL="$${PORTAL_URL:-http://$(HOST):$(PORT)}" $(PY) manage.py runserver $(HOST):$(PORT)
 
 test: install messages  ## The whole test suite (PostgreSQL when DATABASE_URL is set, else SQLite).
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -46,7 +46,7 @@ seed: migrate  ## Demo data (idempotent) and the demo logins.
 	DEBUG=1 $(PY) manage.py seed_demo
 
 serve: install  ## Serve without seeding.
-	DEBUG=1 MIDTRANS_SIMULATOR=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	DEBUG=1 MIDTRANS_SIMULATOR=1 PORTAL_URL="$${PORTAL_URL:-http://$(HOST):$(PORT)}" $(PY) manage.py runserver $(HOST):$(PORT)
 
 worker: install  ## A Celery worker (needs CELERY_BROKER_URL, e.g. redis://127.0.0.1:6379/0).
 	$(VENV)/bin/celery -A pdam worker --loglevel=INFO --concurrency=2

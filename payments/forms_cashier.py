@@ -10,7 +10,7 @@ from django.contrib.auth import authenticate
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from pdam.forms import latin_digits
+from pdam.forms import is_record_id, latin_digits
 from pdam.money import format_rupiah
 
 # Cashiers type Rupiah as they read them: "150000", "150.000", "Rp 150.000".
@@ -71,7 +71,7 @@ class DeskPaymentForm(forms.Form):
     def __init__(self, *args, invoice_ids: list[int] | None = None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # Any id is parsed: ids that are no longer outstanding get the service's own message.
-        self.fields["invoices"].valid_value = lambda value: str(value).isdigit()
+        self.fields["invoices"].valid_value = is_record_id
         self.fields["tendered"].widget.attrs.update({"class": "form-control form-control-lg money"})
 
 

@@ -208,11 +208,18 @@ def _order_set_state(order: OnlineOrder, state: str, *, detail: str = "") -> Non
     )
 
 
+# No water bill comes near this; an amount beyond it (or NaN, Infinity) is no amount.
+_AMOUNT_CEILING = Decimal(10) ** 15
+
+
 def _amount(text) -> Decimal | None:
     try:
-        return Decimal(str(text))
+        amount = Decimal(str(text))
     except (InvalidOperation, ValueError):
         return None
+    if not amount.is_finite() or abs(amount) >= _AMOUNT_CEILING:
+        return None
+    return amount
 
 
 def status_apply(*, order: OnlineOrder, status: dict, notification: GatewayNotification | None = None) -> str:

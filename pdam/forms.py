@@ -77,3 +77,16 @@ def form_add_errors(form: forms.Form, error: ValidationError) -> None:
             form.add_error(field if field in form.fields else None, errors)
     else:
         form.add_error(None, error)
+
+
+# The largest id a BigAutoField holds; a larger "id" from a form is no record of ours.
+MAX_RECORD_ID = 2**63 - 1
+
+
+def is_record_id(value) -> bool:
+    """Whether a posted value can name a database row: ASCII digits, 1 to MAX_RECORD_ID.
+
+    `str.isdigit` alone lets through other scripts' digits and numbers no database column holds.
+    """
+    text = str(value)
+    return text.isascii() and text.isdigit() and 0 < int(text) <= MAX_RECORD_ID

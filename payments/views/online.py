@@ -18,6 +18,7 @@ from payments import accounts, online, services
 from payments.forms_public import BillCheckForm
 from payments.models import LIVE_ORDER_STATES, OnlineOrder
 from pdam.client_ip import client_ip
+from pdam.forms import is_record_id
 
 SESSION_ORDERS = "payment_orders"  # order ids this browser session made (anonymous payers too)
 SESSION_ORDERS_KEPT = 20
@@ -31,7 +32,7 @@ class PayForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Any ids: the service checks they are the customer's oldest outstanding invoices.
-        self.fields["invoice"].valid_value = lambda value: str(value).isdigit()
+        self.fields["invoice"].valid_value = is_record_id
 
 
 def _back(request: HttpRequest) -> str:

@@ -121,6 +121,8 @@ def test_skipping_an_older_month_is_refused(desk_client, customer, invoices, shi
     [
         ({"invoices": [], "tendered": "100000"}, "Choose at least one invoice to pay."),
         ({"invoices": ["x"], "tendered": "100000"}, "Select a valid choice"),
+        ({"invoices": ["9" * 30], "tendered": "100000"}, "Select a valid choice"),
+        ({"invoices": [str(2**63)], "tendered": "100000"}, "Select a valid choice"),
         ({"tendered": "seratus ribu"}, "Enter an amount in whole Rupiah"),
         ({"tendered": "40.000"}, "less than the amount due"),
     ],

@@ -6,6 +6,7 @@ endpoint over HTTP. Invoices: September 47.300, October 52.100.
 """
 
 import datetime
+import hashlib
 import json
 import threading
 import time
@@ -499,3 +500,21 @@ def test_old_notifications_are_purged_except_those_tied_to_money(payer, notify_u
     assert online.notifications_purge(older_than_days=30) == 2
     assert set(GatewayNotification.objects.values_list("pk", flat=True)) == kept | {recent.pk}
     assert Payment.objects.get().order == paid
+
+
+@pytest.mark.parametrize("gross_amount", ["1e999", "NaN", "-Infinity", "99999999999999999999999"])
+def test_a_signed_unknown_order_with_an_absurd_amount_is_stored_not_a_500(notify_url, settings, gross_amount):
+    order_id, status_code = "NOPE-2", "200"
+    signature = hashlib.sha512(
+        f"{order_id}{status_code}{gross_amount}{settings.MIDTRANS_SERVER_KEY}".encode()
+    ).hexdigest()
+    body = {
+        "order_id": order_id,
+        "status_code": status_code,
+        "gross_amount": gross_amount,
+        "transaction_status": "settlement",
+        "signature_key": signature,
+    }
+    assert post(notify_url, json.dumps(body)).status_code == 200
+    [item] = ReviewItem.objects.filter(kind=ReviewKind.UNKNOWN_ORDER)
+    assert item.amount == 0

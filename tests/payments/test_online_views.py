@@ -180,3 +180,10 @@ def test_pay_is_throttled_per_address_like_the_bill_check(snap, customer, bills,
     # The throttled answer makes no order, even for a real selection.
     assert pay(client, customer, bills).status_code == 429
     assert not OnlineOrder.objects.exists() and not snap
+
+
+@pytest.mark.parametrize("invoice_id", [str(2**63), "9" * 30, "١٢", "0"])
+def test_pay_with_an_id_no_database_holds_is_refused_not_a_500(snap, customer, bills, invoice_id):
+    response = Client().post(reverse("payments:pay"), {"number": customer.number, "invoice": [invoice_id]})
+    assert response.status_code == 302
+    assert not OnlineOrder.objects.exists() and not snap

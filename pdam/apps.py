@@ -8,7 +8,12 @@ class PdamConfig(AppConfig):
     verbose_name = _("Portal")
 
     def ready(self) -> None:
+        from django.contrib.auth.signals import user_logged_in
+
+        from pdam.middleware import staff_session_start
         from pdam.roles import roles_sync_after_migrate
 
         # Groups and their permissions follow the code after every migrate (and test flush).
         post_migrate.connect(roles_sync_after_migrate, sender=self)
+        # Session plumbing, not domain logic: a staff login starts with the idle limit.
+        user_logged_in.connect(staff_session_start, dispatch_uid="pdam.staff_session_start")

@@ -43,10 +43,30 @@ class StaffSessionMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user_role(user) in STAFF_ROLES:
-            now = int(time.time())
-            if now - int(request.session.get("_staff_seen", 0)) > self.REFRESH_SECONDS:
-                request.session["_staff_seen"] = now
-                request.session.set_expiry(int(settings.STAFF_SESSION_IDLE_HOURS * 3600))
+        # Only a request with a logged-in session is looked at: a notification or a visitor costs
+        # nothing here.
+        if (
+            request.COOKIES.get(settings.SESSION_COOKIE_NAME)
+            and self._staff(request)
+            and int(time.time()) - int(request.session.get("_staff_seen", 0)) > self.REFRESH_SECONDS
+        ):
+            staff_session_touch(request.session)
         return self.get_response(request)
+
+    @staticmethod
+    def _staff(request: HttpRequest) -> bool:
+        if not request.session.get("_auth_user_id"):
+            return False
+        return user_role(request.user) in STAFF_ROLES
+
+
+def staff_session_touch(session) -> None:
+    """Push a staff session's end to `STAFF_SESSION_IDLE_HOURS` from now."""
+    session["_staff_seen"] = int(time.time())
+    session.set_expiry(int(settings.STAFF_SESSION_IDLE_HOURS * 3600))
+
+
+def staff_session_start(sender, request, user, **kwargs) -> None:
+    """At login (`user_logged_in`): a staff session starts with its idle limit, not Django's age."""
+    if request is not None and hasattr(request, "session") and user_role(user) in STAFF_ROLES:
+        staff_session_touch(request.session)

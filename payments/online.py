@@ -340,31 +340,30 @@ def order_start(
         answer = gateway.snap_create(_snap_parameters(order, lines, finish_url(order)))
     except (gateway.GatewayError, gateway.GatewayRefused) as error:
         log.warning("Snap create failed for %s: %s", order.order_id, error)
-        OnlineOrder.objects.filter(pk=order.pk, state=OrderState.CREATED).update(
-            state=OrderState.FAILED, failure=str(error)[:1000], updated_at=timezone.now()
-        )
+        _order_set_state(order, OrderState.FAILED, detail=str(error), from_states=(OrderState.CREATED,))
         raise _unavailable() from error
-    OnlineOrder.objects.filter(pk=order.pk, state=OrderState.CREATED).update(
-        state=OrderState.PENDING,
+    _order_set_state(
+        order,
+        OrderState.PENDING,
+        from_states=(OrderState.CREATED,),
         snap_token=answer["token"][:100],
         redirect_url=answer["redirect_url"][:500],
-        updated_at=timezone.now(),
     )
     order.refresh_from_db()
     return order
 
 
-def _order_set_state(order: OnlineOrder, state: str, *, detail: str = "") -> None:
-    """Move a live order to `state` (expired, cancelled), audited; an order no longer live stays."""
+def _order_set_state(
+    order: OnlineOrder, state: str, *, detail: str = "", from_states=LIVE_ORDER_STATES, **fields
+) -> None:
+    """Move an order still in `from_states` (live) to `state`, audited; any other order stays."""
     with transaction.atomic():
-        locked = (
-            OnlineOrder.objects.select_for_update().filter(pk=order.pk, state__in=LIVE_ORDER_STATES).first()
-        )
+        locked = OnlineOrder.objects.select_for_update().filter(pk=order.pk, state__in=from_states).first()
         if locked is None:
             return
         before = locked.state
         OnlineOrder.objects.filter(pk=locked.pk).update(
-            state=state, updated_at=timezone.now(), failure=detail[:1000]
+            state=state, updated_at=timezone.now(), failure=detail[:1000], **fields
         )
         _state_audit(locked, before, state, reason=detail)
 

@@ -10,6 +10,7 @@ changes nothing.
 import datetime
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -376,3 +377,42 @@ def test_an_order_expiring_on_refresh_is_audited(customer, invoices, monkeypatch
     order.refresh_from_db()
     assert order.state == E
     assert rows(order)["audit"] == [{"state": [P, E]}]
+
+
+def start(customer, invoices, monkeypatch, settings, snap) -> OnlineOrder | None:
+    settings.MIDTRANS_SERVER_KEY = "SB-Mid-server-TEST"
+    monkeypatch.setattr(online.gateway, "snap_create", snap)
+    return online.order_start(
+        customer=customer,
+        invoice_ids=[i.pk for i in invoices],
+        finish_url=lambda order: "http://portal.test/",
+    )
+
+
+def test_an_order_whose_snap_page_was_made_is_pending_and_audited(customer, invoices, monkeypatch, settings):
+    def snap(parameters):
+        return {"token": "tok-1", "redirect_url": "http://snap.test/tok-1"}
+
+    order = start(customer, invoices, monkeypatch, settings, snap)
+    assert (order.state, order.snap_token) == (P, "tok-1")
+    assert rows(order)["audit"] == [{"state": [C, P]}]
+
+
+def test_an_order_whose_snap_call_failed_is_failed_and_audited(customer, invoices, monkeypatch, settings):
+    def snap(parameters):
+        raise online.gateway.GatewayError("timeout")
+
+    with pytest.raises(ValidationError):
+        start(customer, invoices, monkeypatch, settings, snap)
+    order = OnlineOrder.objects.get()
+    assert (order.state, order.failure) == (F, "timeout")
+    assert rows(order)["audit"] == [{"state": [C, F]}]
+
+
+def test_an_order_cancelled_for_the_counter_is_audited(customer, invoices, monkeypatch):
+    order = order_in(P, customer, invoices)
+    monkeypatch.setattr(online.gateway, "transaction_cancel", lambda order_id: {"status_code": "200"})
+    assert online.order_cancel(order=order) is True
+    order.refresh_from_db()
+    assert order.state == X
+    assert rows(order)["audit"] == [{"state": [P, X]}]

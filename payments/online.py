@@ -84,6 +84,8 @@ ANSWERS = (
     PARTIAL_CHARGEBACK,
     OTHER,
 )
+# The answers that are Midtrans's own transaction_status values (capture is split above).
+MIDTRANS_STATUSES = frozenset(ANSWERS) - {CAPTURE_ACCEPT, CAPTURE_CHALLENGE, OTHER}
 _C, _P, _D = OrderState.CREATED, OrderState.PENDING, OrderState.PAID
 _E, _X, _F = OrderState.EXPIRED, OrderState.CANCELLED, OrderState.FAILED
 _R, _V = OrderState.REVERSED, OrderState.REVIEW
@@ -390,7 +392,7 @@ def answer_of(status: dict) -> str:
     state = status.get("transaction_status", "")
     if state == "capture":
         return CAPTURE_ACCEPT if status.get("fraud_status") == "accept" else CAPTURE_CHALLENGE
-    return state if state in ANSWERS else OTHER
+    return state if isinstance(state, str) and state in MIDTRANS_STATUSES else OTHER
 
 
 @dataclasses.dataclass

@@ -416,3 +416,16 @@ def test_an_order_cancelled_for_the_counter_is_audited(customer, invoices, monke
     order.refresh_from_db()
     assert order.state == X
     assert rows(order)["audit"] == [{"state": [P, X]}]
+
+
+@pytest.mark.parametrize(
+    "made_up", ["capture_accept", "capture_challenge", "other", "", None, ["settlement"]]
+)
+def test_a_status_midtrans_never_sends_changes_nothing(customer, invoices, made_up):
+    """Only Midtrans's own statuses are rows of the table; the table's row names are not."""
+    order = order_in(P, customer, invoices)
+    status = status_for(order, "settlement") | {"transaction_status": made_up}
+    assert online.status_apply(order=order, status=status) == NotificationOutcome.NO_CHANGE
+    order.refresh_from_db()
+    assert order.state == P
+    assert rows(order) == {"payments": 0, "reversals": 0, "reviews": [], "audit": []}

@@ -6,9 +6,11 @@ time, and what it says is confirmed with the status API before anything changes;
 idempotent, so duplicates, replays and stale notifications change nothing.
 
 Order states: created → pending → paid → reversed; created/pending → expired / cancelled /
-failed; an amount that differs from the order → review.
+failed; an amount that differs from the order → review. STATUS_TABLE decides, for every Midtrans
+answer and order state, which step applies; every state change is audited.
 """
 
+import dataclasses
 import datetime
 import json
 import logging
@@ -37,6 +39,7 @@ from payments.models import (
     ReviewItem,
     ReviewKind,
 )
+from pdam.audit import audit_record
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +50,160 @@ UNPAID_FINAL = {
     "expire": OrderState.EXPIRED,
     "failure": OrderState.FAILED,
 }
-REVERSING = {"refund": ReversalKind.REFUND, "chargeback": ReversalKind.CHARGEBACK}
-PARTIAL_REVERSING = {"partial_refund", "partial_chargeback"}
+# What a Midtrans answer does to an order, by the order's state: every cell decided (DESIGN.md §3).
+# The answer is the status API's `transaction_status` (a capture split by its fraud status); the
+# step names are the functions in STEPS below. Every state change is audited ("online_order.state").
+#   settle          record the money (an amount that differs from the order holds it for review;
+#                   invoices settled meanwhile make the money credit, services' overpayment rules)
+#   wait            created -> pending: a method was picked, the payer has not paid yet
+#   close_unpaid    final without money: expired / cancelled / failed
+#   reverse_payment the recorded payment is taken back (its invoices are due again) -> reversed
+#   review_note     money went back at Midtrans that was never (or only partly) recorded here:
+#                   a review item for a person, no money moves
+#   nothing         stale, repeated or out of order: changes nothing
+SETTLEMENT = "settlement"
+CAPTURE_ACCEPT = "capture_accept"
+CAPTURE_CHALLENGE = "capture_challenge"  # capture without fraud_status accept
+PENDING = "pending"
+DENY, CANCEL, EXPIRE, FAILURE = "deny", "cancel", "expire", "failure"
+REFUND, PARTIAL_REFUND = "refund", "partial_refund"
+CHARGEBACK, PARTIAL_CHARGEBACK = "chargeback", "partial_chargeback"
+OTHER = "other"  # any status Midtrans may add later (authorize, ...)
+ANSWERS = (
+    SETTLEMENT,
+    CAPTURE_ACCEPT,
+    CAPTURE_CHALLENGE,
+    PENDING,
+    DENY,
+    CANCEL,
+    EXPIRE,
+    FAILURE,
+    REFUND,
+    PARTIAL_REFUND,
+    CHARGEBACK,
+    PARTIAL_CHARGEBACK,
+    OTHER,
+)
+# The answers that are Midtrans's own transaction_status values (capture is split above).
+MIDTRANS_STATUSES = frozenset(ANSWERS) - {CAPTURE_ACCEPT, CAPTURE_CHALLENGE, OTHER}
+_C, _P, _D = OrderState.CREATED, OrderState.PENDING, OrderState.PAID
+_E, _X, _F = OrderState.EXPIRED, OrderState.CANCELLED, OrderState.FAILED
+_R, _V = OrderState.REVERSED, OrderState.REVIEW
+STATUS_TABLE: dict[tuple[str, str], str] = {
+    # paid: the money arrived. Settled even on an order closed unpaid or held for review (money is
+    # never lost); a paid or reversed order is never paid twice.
+    (SETTLEMENT, _C): "settle",
+    (SETTLEMENT, _P): "settle",
+    (SETTLEMENT, _D): "nothing",
+    (SETTLEMENT, _E): "settle",
+    (SETTLEMENT, _X): "settle",
+    (SETTLEMENT, _F): "settle",
+    (SETTLEMENT, _R): "nothing",
+    (SETTLEMENT, _V): "settle",
+    (CAPTURE_ACCEPT, _C): "settle",
+    (CAPTURE_ACCEPT, _P): "settle",
+    (CAPTURE_ACCEPT, _D): "nothing",
+    (CAPTURE_ACCEPT, _E): "settle",
+    (CAPTURE_ACCEPT, _X): "settle",
+    (CAPTURE_ACCEPT, _F): "settle",
+    (CAPTURE_ACCEPT, _R): "nothing",
+    (CAPTURE_ACCEPT, _V): "settle",
+    # waits: only a fresh order moves (to pending); a later stale "pending" changes nothing.
+    (CAPTURE_CHALLENGE, _C): "wait",
+    (CAPTURE_CHALLENGE, _P): "nothing",
+    (CAPTURE_CHALLENGE, _D): "nothing",
+    (CAPTURE_CHALLENGE, _E): "nothing",
+    (CAPTURE_CHALLENGE, _X): "nothing",
+    (CAPTURE_CHALLENGE, _F): "nothing",
+    (CAPTURE_CHALLENGE, _R): "nothing",
+    (CAPTURE_CHALLENGE, _V): "nothing",
+    (PENDING, _C): "wait",
+    (PENDING, _P): "nothing",
+    (PENDING, _D): "nothing",
+    (PENDING, _E): "nothing",
+    (PENDING, _X): "nothing",
+    (PENDING, _F): "nothing",
+    (PENDING, _R): "nothing",
+    (PENDING, _V): "nothing",
+    # unpaid final: a live order or one held for review closes; deny and cancel take a settled
+    # payment back (Midtrans can deny or cancel after a capture); expire and failure cannot
+    # follow a settlement and change nothing.
+    (DENY, _C): "close_unpaid",
+    (DENY, _P): "close_unpaid",
+    (DENY, _D): "reverse_payment",
+    (DENY, _E): "nothing",
+    (DENY, _X): "nothing",
+    (DENY, _F): "nothing",
+    (DENY, _R): "nothing",
+    (DENY, _V): "close_unpaid",
+    (CANCEL, _C): "close_unpaid",
+    (CANCEL, _P): "close_unpaid",
+    (CANCEL, _D): "reverse_payment",
+    (CANCEL, _E): "nothing",
+    (CANCEL, _X): "nothing",
+    (CANCEL, _F): "nothing",
+    (CANCEL, _R): "nothing",
+    (CANCEL, _V): "close_unpaid",
+    (EXPIRE, _C): "close_unpaid",
+    (EXPIRE, _P): "close_unpaid",
+    (EXPIRE, _D): "nothing",
+    (EXPIRE, _E): "nothing",
+    (EXPIRE, _X): "nothing",
+    (EXPIRE, _F): "nothing",
+    (EXPIRE, _R): "nothing",
+    (EXPIRE, _V): "close_unpaid",
+    (FAILURE, _C): "close_unpaid",
+    (FAILURE, _P): "close_unpaid",
+    (FAILURE, _D): "nothing",
+    (FAILURE, _E): "nothing",
+    (FAILURE, _X): "nothing",
+    (FAILURE, _F): "nothing",
+    (FAILURE, _R): "nothing",
+    (FAILURE, _V): "close_unpaid",
+    # reversing: a recorded payment is taken back in full, or listed for a person when partly;
+    # on an order whose money was never recorded here nothing moves, a person is told.
+    (REFUND, _C): "review_note",
+    (REFUND, _P): "review_note",
+    (REFUND, _D): "reverse_payment",
+    (REFUND, _E): "review_note",
+    (REFUND, _X): "review_note",
+    (REFUND, _F): "review_note",
+    (REFUND, _R): "nothing",
+    (REFUND, _V): "review_note",
+    (PARTIAL_REFUND, _C): "review_note",
+    (PARTIAL_REFUND, _P): "review_note",
+    (PARTIAL_REFUND, _D): "review_note",
+    (PARTIAL_REFUND, _E): "review_note",
+    (PARTIAL_REFUND, _X): "review_note",
+    (PARTIAL_REFUND, _F): "review_note",
+    (PARTIAL_REFUND, _R): "nothing",
+    (PARTIAL_REFUND, _V): "review_note",
+    (CHARGEBACK, _C): "review_note",
+    (CHARGEBACK, _P): "review_note",
+    (CHARGEBACK, _D): "reverse_payment",
+    (CHARGEBACK, _E): "review_note",
+    (CHARGEBACK, _X): "review_note",
+    (CHARGEBACK, _F): "review_note",
+    (CHARGEBACK, _R): "nothing",
+    (CHARGEBACK, _V): "review_note",
+    (PARTIAL_CHARGEBACK, _C): "review_note",
+    (PARTIAL_CHARGEBACK, _P): "review_note",
+    (PARTIAL_CHARGEBACK, _D): "review_note",
+    (PARTIAL_CHARGEBACK, _E): "review_note",
+    (PARTIAL_CHARGEBACK, _X): "review_note",
+    (PARTIAL_CHARGEBACK, _F): "review_note",
+    (PARTIAL_CHARGEBACK, _R): "nothing",
+    (PARTIAL_CHARGEBACK, _V): "review_note",
+    # anything else: not ours to guess.
+    (OTHER, _C): "nothing",
+    (OTHER, _P): "nothing",
+    (OTHER, _D): "nothing",
+    (OTHER, _E): "nothing",
+    (OTHER, _X): "nothing",
+    (OTHER, _F): "nothing",
+    (OTHER, _R): "nothing",
+    (OTHER, _V): "nothing",
+}
 # A Midtrans notification is about 1-2 KB of flat JSON. Anything larger or nested deeper is not
 # one: answered 400 and stored only as a short summary.
 NOTIFICATION_MAX_BYTES = 16_000
@@ -68,8 +223,7 @@ def _unavailable() -> ValidationError:
 
 def is_paid(status: dict) -> bool:
     """Paid only on settlement, or capture with fraud_status accept."""
-    state = status.get("transaction_status")
-    return state == "settlement" or (state == "capture" and status.get("fraud_status") == "accept")
+    return answer_of(status) in (SETTLEMENT, CAPTURE_ACCEPT)
 
 
 def order_id_new(customer: Customer) -> str:
@@ -188,23 +342,41 @@ def order_start(
         answer = gateway.snap_create(_snap_parameters(order, lines, finish_url(order)))
     except (gateway.GatewayError, gateway.GatewayRefused) as error:
         log.warning("Snap create failed for %s: %s", order.order_id, error)
-        OnlineOrder.objects.filter(pk=order.pk, state=OrderState.CREATED).update(
-            state=OrderState.FAILED, failure=str(error)[:1000], updated_at=timezone.now()
-        )
+        _order_set_state(order, OrderState.FAILED, detail=str(error), from_states=(OrderState.CREATED,))
         raise _unavailable() from error
-    OnlineOrder.objects.filter(pk=order.pk, state=OrderState.CREATED).update(
-        state=OrderState.PENDING,
+    _order_set_state(
+        order,
+        OrderState.PENDING,
+        from_states=(OrderState.CREATED,),
         snap_token=answer["token"][:100],
         redirect_url=answer["redirect_url"][:500],
-        updated_at=timezone.now(),
     )
     order.refresh_from_db()
     return order
 
 
-def _order_set_state(order: OnlineOrder, state: str, *, detail: str = "") -> None:
-    OnlineOrder.objects.filter(pk=order.pk, state__in=LIVE_ORDER_STATES).update(
-        state=state, updated_at=timezone.now(), failure=detail[:1000]
+def _order_set_state(
+    order: OnlineOrder, state: str, *, detail: str = "", from_states=LIVE_ORDER_STATES, **fields
+) -> None:
+    """Move an order still in `from_states` (live) to `state`, audited; any other order stays."""
+    with transaction.atomic():
+        locked = OnlineOrder.objects.select_for_update().filter(pk=order.pk, state__in=from_states).first()
+        if locked is None:
+            return
+        before = locked.state
+        OnlineOrder.objects.filter(pk=locked.pk).update(
+            state=state, updated_at=timezone.now(), failure=detail[:1000], **fields
+        )
+        _state_audit(locked, before, state, reason=detail)
+
+
+def _state_audit(order: OnlineOrder, before: str, after: str, *, reason: str) -> None:
+    audit_record(
+        actor=None,
+        action="online_order.state",
+        obj=order,
+        changes={"state": [str(before), str(after)]},
+        reason=reason[:1000],
     )
 
 
@@ -222,118 +394,172 @@ def _amount(text) -> Decimal | None:
     return amount
 
 
+def answer_of(status: dict) -> str:
+    """The row of STATUS_TABLE for a status API answer."""
+    state = status.get("transaction_status", "")
+    if state == "capture":
+        return CAPTURE_ACCEPT if status.get("fraud_status") == "accept" else CAPTURE_CHALLENGE
+    return state if isinstance(state, str) and state in MIDTRANS_STATUSES else OTHER
+
+
+@dataclasses.dataclass
+class _Apply:
+    """What one step works on: the locked order, the status API's answer, the notification."""
+
+    order: OnlineOrder
+    status: dict
+    answer: str
+    notification: GatewayNotification | None
+
+
+def _nothing(step: _Apply) -> str:
+    return NotificationOutcome.NO_CHANGE
+
+
+def _wait(step: _Apply) -> str:
+    step.order.state = OrderState.PENDING
+    return NotificationOutcome.APPLIED
+
+
+def _close_unpaid(step: _Apply) -> str:
+    step.order.state = UNPAID_FINAL[step.answer]
+    return NotificationOutcome.APPLIED
+
+
+def _settle(step: _Apply) -> str:
+    order = step.order
+    amounts = [_amount(step.status.get("gross_amount"))]
+    if step.notification is not None:
+        amounts.append(_amount(json.loads(step.notification.body).get("gross_amount")))
+    if any(amount != order.gross_amount for amount in amounts):
+        _hold_for_review(step, amounts)
+        return NotificationOutcome.MISMATCH
+    order.save()
+    services.online_settlement_apply(order=order, paid_at=_settled_at(step.status), detail=step.answer)
+    order.refresh_from_db()
+    return NotificationOutcome.APPLIED
+
+
+def _hold_for_review(step: _Apply, amounts: list) -> None:
+    """The amount differs from the order: nothing is applied, a person decides (once)."""
+    order = step.order
+    if order.state == OrderState.REVIEW:
+        return
+    order.state = OrderState.REVIEW
+    ReviewItem.objects.create(
+        kind=ReviewKind.AMOUNT_MISMATCH,
+        customer_id=order.customer_id,
+        order=order,
+        notification=step.notification,
+        amount=order.gross_amount,
+        detail=_("Order %(order)s is for %(expected)s; Midtrans reports %(reported)s.")
+        % {
+            "order": order.order_id,
+            "expected": order.gross_amount,
+            "reported": ", ".join(str(a) for a in amounts),
+        },
+    )
+
+
+def _reverse_payment(step: _Apply) -> str:
+    kind = {
+        DENY: ReversalKind.DENY,
+        CANCEL: ReversalKind.DENY,
+        REFUND: ReversalKind.REFUND,
+        CHARGEBACK: ReversalKind.CHARGEBACK,
+    }[step.answer]
+    reason = (
+        _("Midtrans reports %(status)s after the settlement.")
+        if kind == ReversalKind.DENY
+        else _("Midtrans reports %(status)s.")
+    ) % {"status": step.answer}
+    services.payment_reverse(payment=Payment.objects.get(order=step.order), kind=kind, reason=reason)
+    step.order.state = OrderState.REVERSED
+    return NotificationOutcome.APPLIED
+
+
+def _review_note(step: _Apply) -> str:
+    """Money went back at Midtrans: listed once for a person; nothing moves here."""
+    order = step.order
+    if ReviewItem.objects.filter(order=order, kind=ReviewKind.REVERSAL, resolved_at=None).exists():
+        return NotificationOutcome.NO_CHANGE
+    if order.state == OrderState.PAID:
+        detail = _("Midtrans reports %(status)s: part of the payment went back; settle it by hand.")
+    else:
+        detail = _(
+            "Midtrans reports %(status)s for an order whose payment was never recorded here; "
+            "no money was moved."
+        )
+    ReviewItem.objects.create(
+        kind=ReviewKind.REVERSAL,
+        customer_id=order.customer_id,
+        order=order,
+        notification=step.notification,
+        amount=order.gross_amount,
+        detail=detail % {"status": step.answer},
+    )
+    return NotificationOutcome.APPLIED
+
+
+STEPS = {
+    "settle": _settle,
+    "wait": _wait,
+    "close_unpaid": _close_unpaid,
+    "reverse_payment": _reverse_payment,
+    "review_note": _review_note,
+    "nothing": _nothing,
+}
+
+
+def _identity_mismatch(order: OnlineOrder, status: dict, notification: GatewayNotification | None) -> None:
+    """The status API answered about another order or in another currency: never applied."""
+    if order.state not in (OrderState.PAID, OrderState.REVERSED, OrderState.REVIEW):
+        order.state = OrderState.REVIEW
+    if not ReviewItem.objects.filter(order=order, kind=ReviewKind.STATUS_MISMATCH, resolved_at=None).exists():
+        ReviewItem.objects.create(
+            kind=ReviewKind.STATUS_MISMATCH,
+            customer_id=order.customer_id,
+            order=order,
+            notification=notification,
+            amount=order.gross_amount,
+            detail=_("Asked about order %(order)s, Midtrans answered about %(other)s in %(currency)s.")
+            % {
+                "order": order.order_id,
+                "other": str(status.get("order_id", ""))[:100],
+                "currency": str(status.get("currency", ""))[:8],
+            },
+        )
+
+
 def status_apply(*, order: OnlineOrder, status: dict, notification: GatewayNotification | None = None) -> str:
     """Apply what the status API says about `order` (the truth, whatever a notification said).
 
-    Returns the notification outcome. Idempotent: applying the same status twice changes nothing.
+    The step is STATUS_TABLE's cell for (answer, order state). Returns the notification outcome.
+    Idempotent: applying the same status twice changes nothing. Locks the customer, then the order.
     """
     state = status.get("transaction_status", "")
     with transaction.atomic():
         services.customer_lock(order.customer_id)
         order = OnlineOrder.objects.select_for_update().get(pk=order.pk)
         before = order.state
-        outcome = NotificationOutcome.NO_CHANGE
         if status.get("order_id") != order.order_id or status.get("currency") != CURRENCY:
-            # The status API answered about another order or in another currency: never applied.
+            _identity_mismatch(order, status, notification)
             outcome = NotificationOutcome.MISMATCH
-            if order.state not in (OrderState.PAID, OrderState.REVERSED, OrderState.REVIEW):
-                order.state = OrderState.REVIEW
-                order.updated_at = timezone.now()
-            if not ReviewItem.objects.filter(
-                order=order, kind=ReviewKind.STATUS_MISMATCH, resolved_at=None
-            ).exists():
-                ReviewItem.objects.create(
-                    kind=ReviewKind.STATUS_MISMATCH,
-                    customer_id=order.customer_id,
-                    order=order,
-                    notification=notification,
-                    amount=order.gross_amount,
-                    detail=_(
-                        "Asked about order %(order)s, Midtrans answered about %(other)s in %(currency)s."
-                    )
-                    % {
-                        "order": order.order_id,
-                        "other": str(status.get("order_id", ""))[:100],
-                        "currency": str(status.get("currency", ""))[:8],
-                    },
-                )
-            order.save()
-            return outcome
-        order.transaction_status = state[:32]
-        order.payment_type = str(status.get("payment_type", order.payment_type))[:32]
-        order.transaction_id = str(status.get("transaction_id", order.transaction_id))[:64]
-        order.last_checked_at = timezone.now()
-        amounts = [_amount(status.get("gross_amount"))]
-        if notification is not None:
-            amounts.append(_amount(json.loads(notification.body).get("gross_amount")))
-        if is_paid(status):
-            if any(amount != order.gross_amount for amount in amounts):
-                outcome = NotificationOutcome.MISMATCH
-                if order.state not in (OrderState.PAID, OrderState.REVERSED, OrderState.REVIEW):
-                    order.state = OrderState.REVIEW
-                    ReviewItem.objects.create(
-                        kind=ReviewKind.AMOUNT_MISMATCH,
-                        customer_id=order.customer_id,
-                        order=order,
-                        notification=notification,
-                        amount=order.gross_amount,
-                        detail=_("Order %(order)s is for %(expected)s; Midtrans reports %(reported)s.")
-                        % {
-                            "order": order.order_id,
-                            "expected": order.gross_amount,
-                            "reported": ", ".join(str(a) for a in amounts),
-                        },
-                    )
-            elif order.state in (OrderState.PAID, OrderState.REVERSED):
-                outcome = NotificationOutcome.NO_CHANGE
-            else:
-                order.save()
-                services.online_settlement_apply(order=order, paid_at=_settled_at(status), detail=state)
-                order.refresh_from_db()
-                outcome = NotificationOutcome.APPLIED
-        elif state in ("pending", "capture"):  # capture without accept: challenged, waits
-            if order.state == OrderState.CREATED:
-                order.state = OrderState.PENDING
-                outcome = NotificationOutcome.APPLIED
-        elif state in UNPAID_FINAL:
-            if order.state == OrderState.PAID and state in ("deny", "cancel"):
-                services.payment_reverse(
-                    payment=Payment.objects.get(order=order),
-                    kind=ReversalKind.DENY,
-                    reason=_("Midtrans reports %(status)s after the settlement.") % {"status": state},
-                )
-                order.state = OrderState.REVERSED
-                outcome = NotificationOutcome.APPLIED
-            elif order.state in LIVE_ORDER_STATES:
-                order.state = UNPAID_FINAL[state]
-                outcome = NotificationOutcome.APPLIED
-        elif state in REVERSING:
-            if order.state == OrderState.PAID:
-                services.payment_reverse(
-                    payment=Payment.objects.get(order=order),
-                    kind=REVERSING[state],
-                    reason=_("Midtrans reports %(status)s.") % {"status": state},
-                )
-                order.state = OrderState.REVERSED
-                outcome = NotificationOutcome.APPLIED
-        elif (
-            state in PARTIAL_REVERSING
-            and not ReviewItem.objects.filter(
-                order=order, kind=ReviewKind.REVERSAL, resolved_at=None
-            ).exists()
-        ):
-            ReviewItem.objects.create(
-                kind=ReviewKind.REVERSAL,
-                customer_id=order.customer_id,
-                order=order,
-                notification=notification,
-                amount=order.gross_amount,
-                detail=_("Midtrans reports %(status)s: part of the payment went back; settle it by hand.")
-                % {"status": state},
+            reason = "status names another order or currency"
+        else:
+            order.transaction_status = str(state)[:32]
+            order.payment_type = str(status.get("payment_type", order.payment_type))[:32]
+            order.transaction_id = str(status.get("transaction_id", order.transaction_id))[:64]
+            order.last_checked_at = timezone.now()
+            answer = answer_of(status)
+            step = STATUS_TABLE[(answer, order.state)]
+            outcome = STEPS[step](
+                _Apply(order=order, status=status, answer=answer, notification=notification)
             )
-            outcome = NotificationOutcome.APPLIED
+            reason = f"midtrans {answer}: {step}"
         if order.state != before:
             order.updated_at = timezone.now()
+            _state_audit(order, before, order.state, reason=reason)
         order.save()
     return outcome
 

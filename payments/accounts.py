@@ -307,7 +307,8 @@ def _one_time_code_issue(*, customer: Customer) -> None:
     now = timezone.now()
     address = customer.email
     with transaction.atomic():
-        OneTimeCode.objects.filter(customer=customer, used_at__isnull=True).delete()
+        # One row per connection at most: the new code replaces every earlier one, used or not.
+        OneTimeCode.objects.filter(customer=customer).delete()
         OneTimeCode.objects.create(
             customer=customer,
             code_hash=_one_time_code_hash(customer_id=customer.pk, code=code),

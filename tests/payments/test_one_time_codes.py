@@ -279,3 +279,12 @@ def test_staff_cannot_ask_for_codes(persona_client, with_email):
     response = persona_client("cs").post(reverse("payments:one_time_code"), {"number": with_email.number})
     assert response.status_code == 403
     assert mail.outbox == []
+
+
+def test_page_in_indonesian(client, with_email, django_capture_on_commit_callbacks):
+    client.cookies["django_language"] = "id"
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(reverse("payments:one_time_code"), {"number": with_email.number}).content.decode()
+    assert "Jika nomor pelanggan ini memiliki alamat e-mail yang terdaftar" in page
+    assert "Kode sekali pakai Anda untuk sambungan" in mail.outbox[0].body
+    assert "Kirimi saya kode lewat e-mail" in client.get(reverse("payments:register")).content.decode()

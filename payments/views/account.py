@@ -94,18 +94,19 @@ def one_time_code(request: HttpRequest) -> HttpResponse:
     connection). Every number gets the same answer."""
     if request.user.is_authenticated and user_role(request.user) is not Role.CUSTOMER:
         raise PermissionDenied
+    back = "payments:connection_add" if request.user.is_authenticated else "payments:register"
     form = OneTimeCodeRequestForm(request.POST or None)
     answer = None
     if request.method == "POST" and form.is_valid():
         answer = accounts.one_time_code_request(number=form.cleaned_data["number"], ip=_ip(request))
         if not answer.throttled:
-            form = OneTimeCodeRequestForm()
-    back = "payments:connection_add" if request.user.is_authenticated else "payments:register"
+            messages.info(request, answer.message)
+            return redirect(back)
     return render(
         request,
         "payments/one_time_code.html",
         {"form": form, "answer": answer, "back": back},
-        status=429 if answer is not None and answer.throttled else 200,
+        status=429 if answer is not None else 200,
     )
 
 

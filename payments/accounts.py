@@ -6,7 +6,9 @@ Two things here stop strangers from learning about customers:
 - The public bill check shows a masked name, the area and amounts only, and is rate-limited per
   address (`BILL_CHECK_LIMIT` lookups per `BILL_CHECK_WINDOW_SECONDS`), found or not.
 - Linking a connection to an account needs a proof only the customer has: the connection's
-  registration code, printed on every bill and never shown on a public page. Wrong proofs are
+  registration code, printed on every bill and never shown on a public page, or a one-time code
+  e-mailed to the address on file (asked for by number; the answer never tells whether the
+  number exists or has an address). Wrong proofs are
   counted per customer number and per address; past the limit every attempt is refused, right or
   wrong, until the window ends, so the code cannot be guessed.
 
@@ -16,6 +18,8 @@ shared (Redis, `CACHE_URL`), or each process counts on its own.
 
 import datetime
 import hashlib
+import hmac
+import secrets
 import time
 from dataclasses import dataclass, field
 
@@ -23,6 +27,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, Q, Sum
 from django.utils import timezone
@@ -32,8 +37,15 @@ from billing.models import Invoice
 from customers.codes import registration_code_matches, registration_code_new
 from customers.models import Customer, CustomerStatus
 from customers.services import customer_portal_linked_notify
-from payments.masking import mask_name
-from payments.models import LIVE_ORDER_STATES, CreditEntry, OrderInvoice, Payment, PaymentAllocation
+from payments.masking import mask_email, mask_name
+from payments.models import (
+    LIVE_ORDER_STATES,
+    CreditEntry,
+    OneTimeCode,
+    OrderInvoice,
+    Payment,
+    PaymentAllocation,
+)
 from payments.selectors import invoice_amount_due, invoices_outstanding, invoices_outstanding_of
 from pdam.audit import audit_record
 from pdam.roles import Role, user_create
@@ -204,6 +216,13 @@ def _proof_refused_message() -> str:
     )
 
 
+def _one_time_code_refused_message() -> str:
+    return _(
+        "This one-time code is wrong, expired or already used. Ask for a new code, or type the "
+        "registration code printed on your water bill."
+    )
+
+
 def _proof_throttled_message() -> str:
     minutes = max(1, round(proof_window() / 60))
     return _(
@@ -212,8 +231,144 @@ def _proof_throttled_message() -> str:
     ) % {"minutes": minutes}
 
 
+# --- One-time codes by e-mail (the second proof) ---------------------------------------------------
+
+ONE_TIME_CODE_LENGTH = 6  # digits; a registration code has 10 characters, so the two never mix
+
+
+def one_time_code_ttl() -> int:
+    return _setting("ONE_TIME_CODE_TTL_SECONDS")
+
+
+def one_time_code_max_attempts() -> int:
+    return _setting("ONE_TIME_CODE_MAX_ATTEMPTS")
+
+
+def one_time_code_request_window() -> int:
+    return _setting("ONE_TIME_CODE_REQUEST_WINDOW_SECONDS")
+
+
+def is_one_time_code(code: str) -> bool:
+    """Whether a typed proof (normalized) has the shape of an e-mailed code rather than a bill's."""
+    return len(code) == ONE_TIME_CODE_LENGTH and code.isdigit()
+
+
+def _one_time_code_hash(*, customer_id: int, code: str) -> str:
+    # Keyed and bound to the connection: a leaked table gives neither the codes nor a lookup table.
+    message = f"one-time-code:{customer_id}:{code}".encode()
+    return hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
+
+
+def one_time_code_sent_message() -> str:
+    """The one answer to every request, whether or not the number exists or has an address."""
+    minutes = max(1, round(one_time_code_ttl() / 60))
+    return _(
+        "If this customer number has an e-mail address on file, we have sent a one-time code to it. "
+        "The code works once, for %(minutes)s minutes. Type it in the registration code field."
+    ) % {"minutes": minutes}
+
+
+@dataclass(frozen=True)
+class OneTimeCodeRequest:
+    throttled: bool
+    message: str
+
+
+def one_time_code_request(*, number: str, ip: str) -> OneTimeCodeRequest:
+    """Send a one-time code to the e-mail address on file for connection `number`.
+
+    Counted per number and per address before the number is looked up, so an unknown number,
+    a number without an address and a known one get the same answer and the same limits. A new
+    code replaces any earlier one; the mail goes once the transaction commits.
+    """
+    window = one_time_code_request_window()
+    by_number = _count_up("otp-request-number", number, window)
+    by_ip = _count_up("otp-request-ip", ip or "-", window)
+    if by_number > _setting("ONE_TIME_CODE_REQUEST_LIMIT") or by_ip > _setting(
+        "ONE_TIME_CODE_REQUEST_IP_LIMIT"
+    ):
+        minutes = max(1, round(_window_seconds_left(window) / 60))
+        return OneTimeCodeRequest(
+            throttled=True,
+            message=_(
+                "Too many codes were asked for this customer number or from your connection. Try "
+                "again in %(minutes)s minutes, or use the registration code printed on your bill."
+            )
+            % {"minutes": minutes},
+        )
+    customer = Customer.objects.filter(number=number).first()
+    if customer is not None and customer.email:
+        _one_time_code_issue(customer=customer)
+    return OneTimeCodeRequest(throttled=False, message=one_time_code_sent_message())
+
+
+def _one_time_code_issue(*, customer: Customer) -> None:
+    code = "".join(secrets.choice("0123456789") for _ in range(ONE_TIME_CODE_LENGTH))
+    now = timezone.now()
+    address = customer.email
+    with transaction.atomic():
+        # One row per connection at most: the new code replaces every earlier one, used or not.
+        OneTimeCode.objects.filter(customer=customer).delete()
+        OneTimeCode.objects.create(
+            customer=customer,
+            code_hash=_one_time_code_hash(customer_id=customer.pk, code=code),
+            created_at=now,
+            expires_at=now + datetime.timedelta(seconds=one_time_code_ttl()),
+        )
+        audit_record(
+            actor=None,
+            action="customer.one_time_code_sent",
+            obj=customer,
+            changes={"email": mask_email(address)},
+        )
+        minutes = max(1, round(one_time_code_ttl() / 60))
+        subject = _("Your one-time code for connection %(number)s") % {"number": customer.number}
+        body = _(
+            "Your one-time code for connection %(number)s at %(utility)s is %(code)s. It works once, "
+            "for %(minutes)s minutes. If you did not ask for it, ignore this message: nobody can use "
+            "your connection without the code."
+        ) % {"number": customer.number, "utility": settings.UTILITY_NAME, "code": code, "minutes": minutes}
+        transaction.on_commit(
+            lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address], fail_silently=True)
+        )
+
+
+def _one_time_code_use(*, customer: Customer | None, code: str) -> bool:
+    """Spend the live one-time code of `customer` when `code` is it; a wrong code counts a try.
+
+    The code row is locked, so two requests with the same code cannot both succeed.
+    """
+    if customer is None:
+        _one_time_code_hash(customer_id=0, code=code)  # about the same work as a known number
+        return False
+    now = timezone.now()
+    with transaction.atomic():
+        live = (
+            OneTimeCode.objects.select_for_update()
+            .filter(
+                customer=customer,
+                used_at__isnull=True,
+                expires_at__gt=now,
+                attempts__lt=one_time_code_max_attempts(),
+            )
+            .order_by("-created_at")
+            .first()
+        )
+        if live is None:
+            return False
+        expected = _one_time_code_hash(customer_id=customer.pk, code=code)
+        if not hmac.compare_digest(live.code_hash.encode(), expected.encode()):
+            live.attempts += 1
+            live.save(update_fields=["attempts"])
+            return False
+        live.used_at = now
+        live.save(update_fields=["used_at"])
+    return True
+
+
 def _customer_proven(*, number: str, code: str, ip: str) -> Customer:
-    """The connection `number` when `code` is its registration code (printed on its bills).
+    """The connection `number` when `code` is its registration code (printed on its bills) or the
+    one-time code just e-mailed to its address on file.
 
     Amounts are no proof: the public bill check shows them to anyone. The code is compared in
     constant time. Every refusal counts against the number and the address, an unknown number too
@@ -227,11 +382,16 @@ def _customer_proven(*, number: str, code: str, ip: str) -> Customer:
     ):
         raise ValidationError(_proof_throttled_message(), code="throttled")
     customer = Customer.objects.filter(number=number).first()
-    stored = customer.registration_code if customer else registration_code_new()
-    if not registration_code_matches(stored, code) or customer is None:
+    if is_one_time_code(code):
+        proven = _one_time_code_use(customer=customer, code=code)
+    else:
+        stored = customer.registration_code if customer else registration_code_new()
+        proven = registration_code_matches(stored, code)
+    if not proven or customer is None:
         _count_up("proof-number", number, window)
         _count_up("proof-ip", ip or "-", window)
-        raise ValidationError({"code": ValidationError(_proof_refused_message(), code="proof")})
+        message = _one_time_code_refused_message() if is_one_time_code(code) else _proof_refused_message()
+        raise ValidationError({"code": ValidationError(message, code="proof")})
     return customer
 
 

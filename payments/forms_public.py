@@ -8,9 +8,11 @@ from crispy_forms.layout import Submit
 from django import forms
 from django.contrib.auth import get_user_model, password_validation
 from django.core.exceptions import ValidationError
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from customers.codes import LENGTH, registration_code_normalize
+from payments.accounts import is_one_time_code
 
 NUMBER_RE = re.compile(r"^\d{6,12}$")
 
@@ -42,7 +44,10 @@ class RegistrationCodeField(forms.CharField):
     matter."""
 
     default_error_messages = {
-        "invalid": _("A registration code has 10 letters and digits, as printed on your bill.")
+        "invalid": _(
+            "A registration code has 10 letters and digits, as printed on your bill; a one-time code "
+            "from our e-mail has 6 digits."
+        )
     }
 
     def __init__(self, **kwargs) -> None:
@@ -56,6 +61,8 @@ class RegistrationCodeField(forms.CharField):
 
     def clean(self, value):
         value = registration_code_normalize(super().clean(value) or "")
+        if is_one_time_code(value):
+            return value
         if len(value) != LENGTH or not value.isalnum():
             raise ValidationError(self.error_messages["invalid"], code="invalid")
         return value
@@ -65,6 +72,7 @@ CODE_HELP = _(
     "The registration code printed on your water bill for this connection, next to the customer "
     "number, e.g. ABCDE-FGHJK. Lost it? Our customer service can print it again."
 )
+CODE_OR_EMAIL_HELP = _("No bill at hand? Ask for a one-time code by e-mail and type it here instead.")
 
 
 class BillCheckForm(forms.Form):
@@ -73,9 +81,23 @@ class BillCheckForm(forms.Form):
     nomor = CustomerNumberField()
 
 
+class OneTimeCodeRequestForm(forms.Form):
+    """Ask for a one-time code by e-mail, by customer number."""
+
+    number = CustomerNumberField()
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", _("Send me a code"), css_class="w-100"))
+
+
 class ConnectionProofForm(forms.Form):
     number = CustomerNumberField()
-    code = RegistrationCodeField(label=_("Registration code"), help_text=CODE_HELP)
+    code = RegistrationCodeField(
+        label=_("Registration code or e-mailed code"),
+        help_text=format_lazy("{} {}", CODE_HELP, CODE_OR_EMAIL_HELP),
+    )
 
     submit_label = _("Add this connection")
 

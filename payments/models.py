@@ -426,3 +426,26 @@ class ReviewItem(models.Model):
 
     def __str__(self) -> str:
         return self.get_kind_display()
+
+
+class OneTimeCode(models.Model):
+    """A code e-mailed to the address on file for a connection: the second way to prove it.
+
+    Only a keyed hash of the code is stored. Short-lived, single-use, and dead after
+    ``ONE_TIME_CODE_MAX_ATTEMPTS`` wrong tries.
+    """
+
+    customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
+    code_hash = models.CharField(_("code hash"), max_length=64)
+    created_at = models.DateTimeField(_("created at"), default=timezone.now)
+    expires_at = models.DateTimeField(_("expires at"))
+    attempts = models.PositiveSmallIntegerField(_("wrong attempts"), default=0)
+    used_at = models.DateTimeField(_("used at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("one-time code")
+        verbose_name_plural = _("one-time codes")
+        indexes = [models.Index(fields=["customer", "expires_at"], name="one_time_code_live_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.customer_id} {self.created_at:%Y-%m-%d %H:%M}"

@@ -243,6 +243,13 @@ BILL_CHECK_WINDOW_SECONDS = env.int("BILL_CHECK_WINDOW_SECONDS", default=600)
 CONNECTION_PROOF_FAILURE_LIMIT = env.int("CONNECTION_PROOF_FAILURE_LIMIT", default=5)
 CONNECTION_PROOF_IP_FAILURE_LIMIT = env.int("CONNECTION_PROOF_IP_FAILURE_LIMIT", default=20)
 CONNECTION_PROOF_WINDOW_SECONDS = env.int("CONNECTION_PROOF_WINDOW_SECONDS", default=3600)
+# The second proof: a one-time code e-mailed to the address on file (lifetime, wrong tries per
+# code, requests per number / per IP per window).
+ONE_TIME_CODE_TTL_SECONDS = env.int("ONE_TIME_CODE_TTL_SECONDS", default=600)
+ONE_TIME_CODE_MAX_ATTEMPTS = env.int("ONE_TIME_CODE_MAX_ATTEMPTS", default=5)
+ONE_TIME_CODE_REQUEST_LIMIT = env.int("ONE_TIME_CODE_REQUEST_LIMIT", default=3)
+ONE_TIME_CODE_REQUEST_IP_LIMIT = env.int("ONE_TIME_CODE_REQUEST_IP_LIMIT", default=10)
+ONE_TIME_CODE_REQUEST_WINDOW_SECONDS = env.int("ONE_TIME_CODE_REQUEST_WINDOW_SECONDS", default=3600)
 # Snap page lifetime; an order not paid by then expires.
 MIDTRANS_ORDER_EXPIRY_MINUTES = env.int("MIDTRANS_ORDER_EXPIRY_MINUTES", default=24 * 60)
 # Days a stored Midtrans notification is kept (those tied to a payment or a review item stay).

@@ -126,6 +126,7 @@ MATRIX = {
     "billing:correction_detail": ("get", {"pk": "invoice_correction"}, CORRECTORS),
     "payments:register": ("get", {}, REGISTER),
     "payments:connection_add": ("get", {}, CUSTOMERS_ONLY),
+    "payments:one_time_code": ("get", {}, REGISTER),
     "payments:my_bills": ("get", {}, CUSTOMERS_ONLY),
     # Pay with no invoice chosen: back to the page it came from, with a message.
     "payments:pay": ("post", {}, EVERYONE),

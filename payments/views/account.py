@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from payments import accounts
-from payments.forms_public import ConnectionProofForm, RegisterForm
+from payments.forms_public import ConnectionProofForm, OneTimeCodeRequestForm, RegisterForm
 from pdam.client_ip import client_ip
 from pdam.forms import form_add_errors
 from pdam.roles import Role, user_role
@@ -86,6 +86,28 @@ def connection_add(request: HttpRequest) -> HttpResponse:
             )
             return redirect("payments:my_bills")
     return render(request, "payments/connection_add.html", {"form": form})
+
+
+@never_cache
+def one_time_code(request: HttpRequest) -> HttpResponse:
+    """Ask for a one-time code by e-mail: anonymous visitors (registering) and customers (adding a
+    connection). Every number gets the same answer."""
+    if request.user.is_authenticated and user_role(request.user) is not Role.CUSTOMER:
+        raise PermissionDenied
+    back = "payments:connection_add" if request.user.is_authenticated else "payments:register"
+    form = OneTimeCodeRequestForm(request.POST or None)
+    answer = None
+    if request.method == "POST" and form.is_valid():
+        answer = accounts.one_time_code_request(number=form.cleaned_data["number"], ip=_ip(request))
+        if not answer.throttled:
+            messages.info(request, answer.message)
+            return redirect(back)
+    return render(
+        request,
+        "payments/one_time_code.html",
+        {"form": form, "answer": answer, "back": back},
+        status=429 if answer is not None else 200,
+    )
 
 
 @customer_required

@@ -8,25 +8,31 @@ from collections.abc import Callable
 
 from billing.models import Invoice
 
+
+class _OneSlot:
+    """An extension point that holds at most one function: a second would count money twice."""
+
+    def __init__(self, what: str) -> None:
+        self.what = what
+        self.function: Callable | None = None
+
+    def register(self, function: Callable) -> Callable:
+        if self.function is not None and self.function is not function:
+            raise RuntimeError(f"A {self.what} is registered already: {self.function!r}")
+        self.function = function
+        return function
+
+    def unregister(self, function: Callable) -> None:
+        if self.function is function:
+            self.function = None
+
+
 # (invoice) -> Rupiah paid on that very invoice (an int ≥ 0).
 PaidAmountProvider = Callable[[Invoice], int]
 
-_paid_amount_provider: PaidAmountProvider | None = None
-
-
-def register_paid_amount_provider(provider: PaidAmountProvider) -> PaidAmountProvider:
-    """Say how much has been paid on an invoice. One provider: a second would count money twice."""
-    global _paid_amount_provider
-    if _paid_amount_provider is not None and _paid_amount_provider is not provider:
-        raise RuntimeError(f"A paid-amount provider is registered already: {_paid_amount_provider!r}")
-    _paid_amount_provider = provider
-    return provider
-
-
-def unregister_paid_amount_provider(provider: PaidAmountProvider) -> None:
-    global _paid_amount_provider
-    if _paid_amount_provider is provider:
-        _paid_amount_provider = None
+_paid_amount_slot = _OneSlot("paid-amount provider")
+register_paid_amount_provider = _paid_amount_slot.register
+unregister_paid_amount_provider = _paid_amount_slot.unregister
 
 
 def paid_amount(invoice: Invoice) -> int:
@@ -35,9 +41,10 @@ def paid_amount(invoice: Invoice) -> int:
     Called inside the correction's transaction with the invoice row locked: a provider that
     allocates payments under the same row lock sees no payment slip in between.
     """
-    if _paid_amount_provider is None:
+    provider = _paid_amount_slot.function
+    if provider is None:
         return 0
-    paid = _paid_amount_provider(invoice)
+    paid = provider(invoice)
     if isinstance(paid, bool) or not isinstance(paid, int) or paid < 0:
         raise TypeError(f"A paid amount is an int of Rupiah ≥ 0, got {paid!r}")
     return paid
@@ -74,22 +81,9 @@ def invoice_replaced(*, original: Invoice, replacement: Invoice, actor) -> None:
 # invoice it replaces did, so credit is taken back). Payments books it in its credit ledger.
 CreditCarrier = Callable[[Invoice, int, object], None]
 
-_credit_carrier: CreditCarrier | None = None
-
-
-def register_credit_carrier(carrier: CreditCarrier) -> CreditCarrier:
-    """Say where a true-up's excess goes. One carrier: a second would give the credit twice."""
-    global _credit_carrier
-    if _credit_carrier is not None and _credit_carrier is not carrier:
-        raise RuntimeError(f"A credit carrier is registered already: {_credit_carrier!r}")
-    _credit_carrier = carrier
-    return carrier
-
-
-def unregister_credit_carrier(carrier: CreditCarrier) -> None:
-    global _credit_carrier
-    if _credit_carrier is carrier:
-        _credit_carrier = None
+_credit_carrier_slot = _OneSlot("credit carrier")
+register_credit_carrier = _credit_carrier_slot.register
+unregister_credit_carrier = _credit_carrier_slot.unregister
 
 
 def credit_carried(*, invoice: Invoice, amount: int, actor) -> None:
@@ -97,6 +91,7 @@ def credit_carried(*, invoice: Invoice, amount: int, actor) -> None:
     excess would be lost, so billing refuses to write such an invoice."""
     if not amount:
         return
-    if _credit_carrier is None:
+    carrier = _credit_carrier_slot.function
+    if carrier is None:
         raise RuntimeError("No credit carrier is registered: a true-up excess would be lost.")
-    _credit_carrier(invoice, amount, actor)
+    carrier(invoice, amount, actor)

@@ -302,8 +302,12 @@ def one_time_code_request(*, number: str, ip: str) -> OneTimeCodeRequest:
     return OneTimeCodeRequest(throttled=False, message=one_time_code_sent_message())
 
 
+def one_time_code_new() -> str:
+    return "".join(secrets.choice("0123456789") for _ in range(ONE_TIME_CODE_LENGTH))
+
+
 def _one_time_code_issue(*, customer: Customer) -> None:
-    code = "".join(secrets.choice("0123456789") for _ in range(ONE_TIME_CODE_LENGTH))
+    code = one_time_code_new()
     now = timezone.now()
     address = customer.email
     with transaction.atomic():

@@ -72,7 +72,7 @@ def paid():
     def provider(invoice: Invoice) -> int:
         return amounts.get(invoice.number, 0)
 
-    real = extensions._paid_amount_provider
+    real = extensions._paid_amount_slot.function
     if real is not None:
         unregister_paid_amount_provider(real)
     register_paid_amount_provider(provider)

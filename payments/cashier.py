@@ -520,7 +520,7 @@ def payment_void(
         services.customer_lock(payment.customer_id)
         locked = Payment.objects.select_related("reversal").get(pk=payment.pk)
         refusal = payment_void_refusal(payment=locked, cashier=cashier, today=today)
-        if refusal is not None and str(refusal) == str(MOVED_BY_CORRECTION):
+        if refusal is MOVED_BY_CORRECTION:
             # Refused, nothing moves: the cash and the credit stay. A supervisor reviews it; the
             # review item commits with this block, the refusal is raised after it.
             moved = ReviewItem.objects.create(

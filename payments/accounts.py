@@ -8,24 +8,22 @@ Two things here stop strangers from learning about customers:
 - Linking a connection to an account needs a proof only the customer has: the connection's
   registration code, printed on every bill and never shown on a public page, or a one-time code
   e-mailed to the address on file (asked for by number; the answer never tells whether the
-  number exists or has an address). Wrong proofs are
+  number exists or has an address). Proof attempts are
   counted per customer number and per address; past the limit every attempt is refused, right or
   wrong, until the window ends, so the code cannot be guessed.
 
-Counters live in Django's cache, in fixed windows. With several web processes the cache must be
-shared (Redis, `CACHE_URL`), or each process counts on its own.
+Attempts are counted by `pdam.throttle` (django-ratelimit, in the shared cache) before they are
+judged, so parallel requests cannot slip past a limit.
 """
 
 import datetime
 import hashlib
 import hmac
 import secrets
-import time
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
@@ -49,6 +47,7 @@ from payments.models import (
 from payments.selectors import invoice_amount_due, invoices_outstanding, invoices_outstanding_of
 from pdam.audit import audit_record
 from pdam.roles import Role, user_create
+from pdam.throttle import Throttle, throttle_hit
 
 # "My bills" shows this much history per connection.
 HISTORY_DAYS = 2 * 366
@@ -67,12 +66,12 @@ def bill_check_window() -> int:
 
 
 def proof_failure_limit() -> int:
-    """Wrong proofs allowed per customer number in one window."""
+    """Proof attempts allowed per customer number in one window."""
     return _setting("CONNECTION_PROOF_FAILURE_LIMIT")
 
 
 def proof_ip_failure_limit() -> int:
-    """Wrong proofs allowed per address in one window (someone trying many numbers)."""
+    """Proof attempts allowed per address in one window (someone trying many numbers)."""
     return _setting("CONNECTION_PROOF_IP_FAILURE_LIMIT")
 
 
@@ -80,48 +79,9 @@ def proof_window() -> int:
     return _setting("CONNECTION_PROOF_WINDOW_SECONDS")
 
 
-# --- Counting in fixed windows -------------------------------------------------------------------
-
-
-def _window_key(scope: str, ident: str, window: int) -> str:
-    # Hashed: a cache key must not carry spaces or an address's colons, and need not carry data.
-    digest = hashlib.sha256(ident.encode()).hexdigest()[:32]
-    return f"pdam:{scope}:{window}:{digest}:{int(time.time()) // window}"
-
-
-def _window_seconds_left(window: int) -> int:
-    return window - int(time.time()) % window
-
-
-def _count(scope: str, ident: str, window: int) -> int:
-    return int(cache.get(_window_key(scope, ident, window), 0))
-
-
-def _count_up(scope: str, ident: str, window: int) -> int:
-    key = _window_key(scope, ident, window)
-    cache.add(key, 0, timeout=window + 1)
-    try:
-        return int(cache.incr(key))
-    except ValueError:  # expired between add and incr
-        cache.set(key, 1, timeout=window + 1)
-        return 1
-
-
-def _reset(scope: str, ident: str, window: int) -> None:
-    cache.delete(_window_key(scope, ident, window))
-
-
-@dataclass(frozen=True)
-class Throttle:
-    allowed: bool
-    retry_after: int  # seconds until the window ends
-
-
 def bill_check_count(*, ip: str) -> Throttle:
     """Count one bill check from `ip` (found or not); refused past the limit."""
-    window = bill_check_window()
-    used = _count_up("billcheck", ip or "-", window)
-    return Throttle(allowed=used <= bill_check_limit(), retry_after=_window_seconds_left(window))
+    return throttle_hit(scope="billcheck", ident=ip, limit=bill_check_limit(), window=bill_check_window())
 
 
 # --- The public bill check -----------------------------------------------------------------------
@@ -282,12 +242,14 @@ def one_time_code_request(*, number: str, ip: str) -> OneTimeCodeRequest:
     code replaces any earlier one; the mail goes once the transaction commits.
     """
     window = one_time_code_request_window()
-    by_number = _count_up("otp-request-number", number, window)
-    by_ip = _count_up("otp-request-ip", ip or "-", window)
-    if by_number > _setting("ONE_TIME_CODE_REQUEST_LIMIT") or by_ip > _setting(
-        "ONE_TIME_CODE_REQUEST_IP_LIMIT"
-    ):
-        minutes = max(1, round(_window_seconds_left(window) / 60))
+    by_number = throttle_hit(
+        scope="otp-request-number", ident=number, limit=_setting("ONE_TIME_CODE_REQUEST_LIMIT"), window=window
+    )
+    by_ip = throttle_hit(
+        scope="otp-request-ip", ident=ip, limit=_setting("ONE_TIME_CODE_REQUEST_IP_LIMIT"), window=window
+    )
+    if not (by_number.allowed and by_ip.allowed):
+        minutes = max(1, round(max(by_number.retry_after, by_ip.retry_after) / 60))
         return OneTimeCodeRequest(
             throttled=True,
             message=_(
@@ -379,11 +341,12 @@ def _customer_proven(*, number: str, code: str, ip: str) -> Customer:
     (so the answer does not tell whether a number exists); past either limit all attempts are
     refused.
     """
+    # Every attempt is counted before it is judged (atomically, in the shared cache), so a burst
+    # of parallel guesses cannot all slip under the limit; a right proof past it is refused too.
     window = proof_window()
-    if (
-        _count("proof-number", number, window) >= proof_failure_limit()
-        or _count("proof-ip", ip or "-", window) >= proof_ip_failure_limit()
-    ):
+    by_number = throttle_hit(scope="proof-number", ident=number, limit=proof_failure_limit(), window=window)
+    by_ip = throttle_hit(scope="proof-ip", ident=ip, limit=proof_ip_failure_limit(), window=window)
+    if not (by_number.allowed and by_ip.allowed):
         raise ValidationError(_proof_throttled_message(), code="throttled")
     customer = Customer.objects.filter(number=number).first()
     if is_one_time_code(code):
@@ -392,8 +355,6 @@ def _customer_proven(*, number: str, code: str, ip: str) -> Customer:
         stored = customer.registration_code if customer else registration_code_new()
         proven = registration_code_matches(stored, code)
     if not proven or customer is None:
-        _count_up("proof-number", number, window)
-        _count_up("proof-ip", ip or "-", window)
         message = _one_time_code_refused_message() if is_one_time_code(code) else _proof_refused_message()
         raise ValidationError({"code": ValidationError(message, code="proof")})
     return customer
@@ -464,7 +425,6 @@ def account_register(*, number: str, code: str, email: str, password: str, ip: s
             _link(customer_id=customer.pk, user=user, reason="self-registration")
     except IntegrityError:  # the same address registered a moment ago
         raise _email_taken_error() from None
-    _reset("proof-number", number, proof_window())
     return user
 
 
@@ -474,7 +434,6 @@ def connection_add(*, user, number: str, code: str, ip: str) -> Customer:
     customer = _customer_proven(number=number, code=code, ip=ip)
     with transaction.atomic():
         customer = _link(customer_id=customer.pk, user=user, reason="added by the customer")
-    _reset("proof-number", number, proof_window())
     return customer
 
 

@@ -10,6 +10,7 @@ class PdamConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_in
 
+        from pdam import checks  # noqa: F401  (registers the deploy checks)
         from pdam.middleware import staff_session_start
         from pdam.roles import roles_sync_after_migrate
 

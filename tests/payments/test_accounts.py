@@ -1,6 +1,8 @@
 """Customer accounts: registration with the registration code, adding connections, and "my bills"."""
 
+import contextlib
 import datetime
+import threading
 
 import pytest
 import time_machine
@@ -412,3 +414,42 @@ def test_spoofed_forwarded_for_does_not_escape_the_proof_throttle(anon, unlinked
     assert "Too many wrong attempts" in errors(response)
     unlinked.refresh_from_db()
     assert unlinked.user is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_parallel_wrong_proofs_cannot_slip_past_the_limit(settings, monkeypatch):
+    """Ten guesses sent at once, limit three: only three are ever judged. (Counting after judging
+    let every request of a burst pass the "under the limit" check first.)"""
+    from django.db import connection
+
+    from payments import accounts
+
+    settings.CONNECTION_PROOF_FAILURE_LIMIT = 3
+    customer = CustomerFactory()
+    judged = []
+    barrier = threading.Barrier(10, timeout=2)
+
+    def judge(stored, typed):
+        judged.append(typed)
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait()  # every request that got this far is judging at the same moment
+        return False
+
+    monkeypatch.setattr(accounts, "registration_code_matches", judge)
+    outcomes = []
+
+    def attempt(i):
+        try:
+            accounts._customer_proven(number=customer.number, code=f"ABCDE{i + 2}ABCD", ip=f"10.0.0.{i}")
+        except Exception as error:  # noqa: BLE001 - the outcome is what is counted
+            outcomes.append(getattr(error, "code", None) or "proof")
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=attempt, args=(i,)) for i in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(judged) == 3
+    assert outcomes.count("throttled") == 7

@@ -344,7 +344,7 @@ def invoice_correction_approve(*, actor, correction: InvoiceCorrection, note: st
     The approver must not be the requester (four eyes).
     """
     note = (note or "").strip()
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         # The customer first, as every service that corrects a reading locks it first.
         Customer.objects.select_for_update().filter(pk=correction.invoice.customer_id).first()
         original, locked = _lock_pending(correction)

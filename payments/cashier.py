@@ -204,14 +204,15 @@ def desk_payment_take(
             ) from None
         if not cancelled:
             not_cancelled.append(order.order_id)
-    payment = services.cash_payment_take(
-        cashier=cashier,
-        customer=customer,
-        invoice_ids=invoice_ids,
-        tendered=tendered,
-        use_credit=use_credit,
-        today=today,
-    )
+    with transaction.atomic(durable=True):
+        payment = services.cash_payment_take(
+            cashier=cashier,
+            customer=customer,
+            invoice_ids=invoice_ids,
+            tendered=tendered,
+            use_credit=use_credit,
+            today=today,
+        )
     return DeskPayment(payment=payment, orders_not_cancelled=not_cancelled)
 
 
@@ -222,7 +223,7 @@ def shift_open(*, cashier, opening_float: int, today: datetime.date | None = Non
     """Open the cashier's drawer with `opening_float` Rupiah. One open shift per cashier."""
     if isinstance(opening_float, bool) or not isinstance(opening_float, int) or opening_float < 0:
         raise ValidationError({"opening_float": _("Enter the float in whole Rupiah, Rp 0 or more.")})
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         # The user row serialises two opens by the same cashier (a double click); the partial
         # unique index would refuse the second anyway.
         get_user_model().objects.select_for_update().filter(pk=cashier.pk).first()
@@ -269,7 +270,7 @@ def shift_close(*, cashier, counted_cash: int, note: str = "") -> CashierShift:
     """
     if isinstance(counted_cash, bool) or not isinstance(counted_cash, int) or counted_cash < 0:
         raise ValidationError({"counted_cash": _("Enter the cash counted in whole Rupiah, Rp 0 or more.")})
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         shift = (
             CashierShift.objects.select_for_update().filter(cashier=cashier, state=ShiftState.OPEN).first()
         )
@@ -511,7 +512,7 @@ def payment_void(
         raise ValidationError(_("A void needs another person's approval: you cannot approve your own."))
     today = today or timezone.localdate()
     moved = None
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         shift = (
             CashierShift.objects.select_for_update().filter(cashier=cashier, state=ShiftState.OPEN).first()
         )

@@ -538,7 +538,7 @@ def status_apply(*, order: OnlineOrder, status: dict, notification: GatewayNotif
     Idempotent: applying the same status twice changes nothing. Locks the customer, then the order.
     """
     state = status.get("transaction_status", "")
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         services.customer_lock(order.customer_id)
         order = OnlineOrder.objects.select_for_update().get(pk=order.pk)
         before = order.state

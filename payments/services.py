@@ -36,6 +36,7 @@ from payments.models import (
 )
 from pdam.audit import audit_record
 from pdam.money import format_rupiah
+from pdam.transactions import require_atomic
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +136,10 @@ def cash_payment_take(
     Refused (ValidationError, nothing changes) without an open shift, when an older invoice is
     skipped, when an invoice was settled meanwhile (by another cashier or online), or when the
     cash tendered is short. The customer's credit is used first when `use_credit`.
+    A step of `payments.cashier.desk_payment_take`, which owns the transaction (and cancels live
+    online orders first): it refuses to run outside one.
     """
+    require_atomic("cash_payment_take")
     if isinstance(tendered, bool) or not isinstance(tendered, int) or tendered < 0:
         raise ValidationError(_("Enter the cash received in whole Rupiah."))
     with transaction.atomic():
@@ -192,6 +196,7 @@ def online_settlement_apply(
     customer's credit, listed for review: never lost, never applied twice.
     Call inside a transaction, with the customer locked first.
     """
+    require_atomic("online_settlement_apply")
     order = OnlineOrder.objects.select_for_update().get(pk=order.pk)
     if order.state == OrderState.PAID or Payment.objects.filter(order=order).exists():
         return None
@@ -262,8 +267,10 @@ def payment_reverse(
     """Take a payment back: its invoices are outstanding again, its credit movements undone.
 
     The payment and its allocations stay (released, pointing at the reversal). Idempotent: a
-    payment already reversed returns its reversal. Call inside a transaction or on its own.
+    payment already reversed returns its reversal. A step of a void or of a Midtrans reversal,
+    whose transaction it runs in.
     """
+    require_atomic("payment_reverse")
     reason = (reason or "").strip()
     if not reason:
         raise ValidationError(_("Give the reason for the reversal."))
@@ -326,8 +333,10 @@ def credit_apply(*, customer_id: int, actor=None) -> Payment | None:
     """Settle the oldest outstanding invoices that the customer's credit covers in full.
 
     Stops at the first invoice the credit does not cover (oldest first: none is skipped).
-    Call inside a transaction, or on its own; locks the customer.
+    Runs inside its caller's transaction (a settlement, a correction, `credit_settle`); locks the
+    customer.
     """
+    require_atomic("credit_apply")
     with transaction.atomic():
         customer_lock(customer_id)
         balance = selectors.credit_balance(customer=customer_id)
@@ -368,12 +377,18 @@ def credit_apply(*, customer_id: int, actor=None) -> Payment | None:
     return payment
 
 
+def credit_settle(*, customer_id: int, actor=None) -> Payment | None:
+    """Settle what the customer's credit covers, in a transaction of its own (the nightly job)."""
+    with transaction.atomic(durable=True):
+        return credit_apply(customer_id=customer_id, actor=actor)
+
+
 def credit_refund(*, customer: Customer, amount: int, actor, note: str) -> CreditEntry:
     """Pay credit back to the customer (recorded; the money leaves outside the portal)."""
     note = (note or "").strip()
     if not note:
         raise ValidationError(_("Say how the refund is paid (e.g. the bank transfer reference)."))
-    with transaction.atomic():
+    with transaction.atomic(durable=True):
         locked = customer_lock(customer.pk)
         balance = selectors.credit_balance(customer=locked)
         if amount <= 0 or amount > balance:
@@ -396,7 +411,9 @@ def credit_refund(*, customer: Customer, amount: int, actor, note: str) -> Credi
 
 def invoice_replaced(original: Invoice, replacement: Invoice, actor) -> None:
     """Billing's replacement handler: money paid on a cancelled invoice becomes the customer's
-    credit, which then settles the replacement if it covers it (otherwise it lowers what is due)."""
+    credit, which then settles the replacement if it covers it (otherwise it lowers what is due).
+    Runs inside the correction's transaction."""
+    require_atomic("invoice_replaced")
     live = list(
         PaymentAllocation.objects.select_for_update().filter(invoice=original, released_at__isnull=True)
     )
@@ -423,6 +440,7 @@ def invoice_credit_carried(invoice: Invoice, amount: int, actor) -> None:
     """Billing's credit carrier: a true-up's excess over the invoice's charges becomes the
     customer's credit (negative: taken back when a replacement carries less), which settles
     later invoices through `credit_apply`. Runs inside the transaction that wrote the invoice."""
+    require_atomic("invoice_credit_carried")
     _credit(
         invoice.customer_id,
         amount,
@@ -437,6 +455,21 @@ def invoice_credit_carried(invoice: Invoice, amount: int, actor) -> None:
         changes={"credit": [0, amount]},
         reason=str(_("True-up excess on %(invoice)s.") % {"invoice": invoice.number}),
     )
+    if amount < 0:
+        balance = selectors.credit_balance(customer=invoice.customer_id)
+        if balance < 0:
+            # The credit taken back was spent already (it paid older bills): the customer owes it
+            # now, and a supervisor decides how to collect it. Nothing is lost or hidden.
+            ReviewItem.objects.create(
+                kind=ReviewKind.NEGATIVE_CREDIT,
+                customer_id=invoice.customer_id,
+                amount=-balance,
+                detail=_(
+                    "The correction of %(invoice)s takes back true-up credit that was already used: "
+                    "the credit is %(balance)s."
+                )
+                % {"invoice": invoice.number, "balance": format_rupiah(balance)},
+            )
 
 
 def job_item_failed(*, job: str, error: BaseException, customer_id: int | None = None, order=None) -> None:
@@ -462,7 +495,7 @@ def credits_apply_all() -> int:
     settled = 0
     for customer_id in [row["customer_id"] for row in customers]:
         try:
-            if credit_apply(customer_id=customer_id) is not None:
+            if credit_settle(customer_id=customer_id) is not None:
                 settled += 1
         except Exception as error:  # noqa: BLE001 - isolate one customer, reviewed below
             job_item_failed(job="credits_apply", error=error, customer_id=customer_id)

@@ -85,3 +85,46 @@ def test_the_database_refuses_a_negative_invoice(cs_user, supervisor_user, route
     invoice = invoice_of(customer, 7)
     with pytest.raises(IntegrityError), transaction.atomic():
         Invoice.objects.filter(pk=invoice.pk).update(total=-1)
+
+
+def test_a_correction_that_takes_back_spent_true_up_credit_is_reviewed(
+    cs_user, supervisor_user, cashier_user, route, rt_a
+):
+    """December's true-up credit (47.100) paid October at the counter. Then December's reading is
+    corrected up to 190 → 250 (60 m³ over three months, 20 a month): the true-up credit shrinks, and
+    what was taken back had been spent. The credit goes below zero, and a supervisor is told."""
+    from billing.corrections import invoice_correction_approve, invoice_correction_request
+    from payments.models import ReviewItem, ReviewKind
+
+    customer = connect(cs_user, route, rt_a)
+    for month, stand in [(7, 130), (8, 160), (9, 190)]:
+        read(cs_user, customer, month, stand=stand)
+    for month in (10, 11):
+        read(cs_user, customer, month, anomaly=Anomaly.LOCKED)
+        run(supervisor_user, month)
+    reading = read(cs_user, customer, 12, stand=205)
+    meters.reading_verify(actor=supervisor_user, reading=reading, action=VerifyAction.CONFIRM)
+    run(supervisor_user, 12)
+    cashier.shift_open(cashier=cashier_user, opening_float=0)
+    cashier.desk_payment_take(
+        cashier=cashier_user, customer=customer, invoice_ids=[invoice_of(customer, 10).pk], tendered=20_000
+    )
+    assert selectors.credit_balance(customer=customer) == 0
+    assert not ReviewItem.objects.filter(kind=ReviewKind.NEGATIVE_CREDIT).exists()
+
+    correction = invoice_correction_request(
+        actor=cs_user,
+        invoice=invoice_of(customer, 12),
+        kind="new_reading",
+        reason="Stand misread: 250, not 205",
+        proposed_stand=250,
+    )
+    invoice_correction_approve(actor=supervisor_user, correction=correction)
+
+    # October and November re-rated at 20 m³ (25.800 water) against 45.800 billed: −20.000 each.
+    # December at 20 m³: 25.800 + 11.500 = 37.300; 37.300 − 40.000 = −2.700 to credit, so the
+    # carry falls from 47.100 to 2.700: 44.400 taken back from a credit that was spent.
+    assert invoice_of(customer, 12).total == 0
+    assert selectors.credit_balance(customer=customer) == -44_400
+    item = ReviewItem.objects.get(kind=ReviewKind.NEGATIVE_CREDIT, customer=customer)
+    assert item.amount == 44_400

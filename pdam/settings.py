@@ -181,6 +181,15 @@ READING_HIGH_FACTOR = env.float("READING_HIGH_FACTOR", default=2.0)
 READING_LOW_FACTOR = env.float("READING_LOW_FACTOR", default=0.5)
 READING_FALLBACK_ESTIMATE_M3 = env.int("READING_FALLBACK_ESTIMATE_M3", default=10)
 READING_PHOTO_MAX_BYTES = env.int("READING_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
+# Files are refused by size while they arrive (pdam/uploads.py): a photo past its limit, any other
+# file past UPLOAD_MAX_BYTES, is dropped as it is read and never fills memory or disk.
+UPLOAD_MAX_BYTES = env.int("UPLOAD_MAX_BYTES", default=20 * 1024 * 1024)
+UPLOAD_FIELD_MAX_BYTES = {"photo": "READING_PHOTO_MAX_BYTES"}  # field name → the setting of its limit
+FILE_UPLOAD_HANDLERS = [
+    "pdam.uploads.SizeLimitUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 # Billing: invoices fall due on this day of their month (jatuh tempo); the bill run can be
 # started by beat on BILL_RUN_DAY of each month (0 = only by hand).

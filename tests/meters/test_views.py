@@ -333,3 +333,32 @@ def test_photo_is_stored_and_served_with_its_real_type_not_its_name(
     assert served.status_code == 200
     assert served["Content-Type"] == "image/png"
     assert served["X-Content-Type-Options"] == "nosniff"
+
+
+def test_an_oversize_photo_is_dropped_while_it_arrives(
+    persona_client, route_with_customers, media_root, settings, monkeypatch
+):
+    """A 6 MB upload against a 1 MB limit: Django's own handlers (memory, temporary file) never get
+    more than the limit; the rest is dropped as it is read, and the form refuses it by size."""
+    from django.core.files import uploadhandler
+
+    settings.READING_PHOTO_MAX_BYTES = 1024 * 1024
+    _route, customers = route_with_customers
+    received = {}
+    for handler in (uploadhandler.MemoryFileUploadHandler, uploadhandler.TemporaryFileUploadHandler):
+
+        def counting(self, raw_data, start, original=handler.receive_data_chunk):
+            received[type(self)] = received.get(type(self), 0) + len(raw_data)
+            return original(self, raw_data, start)
+
+        monkeypatch.setattr(handler, "receive_data_chunk", counting)
+    huge = PNG_1PX + b"\0" * (6 * 1024 * 1024)
+    client = persona_client("cs")
+    client.cookies["django_language"] = "id"
+    upload = SimpleUploadedFile("meter.png", huge, content_type="image/png")
+    response = _post_photo(client, customers[0], upload)
+    assert response.status_code == 200
+    assert "Foto terlalu besar (paling besar 1 MB)." in response.content.decode()
+    assert received
+    assert max(received.values()) <= 1024 * 1024
+    assert not Reading.objects.exists()

@@ -34,7 +34,7 @@ from django.utils.translation import gettext as _
 from billing.models import Invoice
 from customers.codes import registration_code_matches, registration_code_new
 from customers.models import Customer, CustomerStatus
-from customers.services import customer_portal_linked_notify
+from customers.services import customer_portal_linked_notify, customer_portal_unlink
 from payments.masking import mask_email, mask_name
 from payments.models import (
     LIVE_ORDER_STATES,
@@ -435,6 +435,19 @@ def connection_add(*, user, number: str, code: str, ip: str) -> Customer:
     with transaction.atomic():
         customer = _link(customer_id=customer.pk, user=user, reason="added by the customer")
     return customer
+
+
+def connection_of(*, user, number: str) -> Customer | None:
+    """The connection `number` when it is in `user`'s account, else None."""
+    return Customer.objects.filter(number=number, user=user).first()
+
+
+def connection_remove(*, user, customer: Customer, reason: str) -> Customer:
+    """The account holder takes connection `customer` out of their own account (a house sold or
+    let), with a reason; audited and e-mailed like an unlink by customer service."""
+    if customer.user_id != user.pk:
+        raise ValidationError(_("This connection is not in your account."))
+    return customer_portal_unlink(customer=customer, actor=user, reason=reason)
 
 
 # --- My bills --------------------------------------------------------------------------------------

@@ -144,3 +144,17 @@ class RegisterForm(ConnectionProofForm):
             except ValidationError as error:
                 self.add_error("password1", error)
         return cleaned
+
+
+class ConnectionRemoveForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why do you remove this connection?"),
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("For example: the house was sold, or the tenant pays the bills now."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.add_input(Submit("submit", _("Remove from my account"), css_class="btn-danger"))

@@ -7,6 +7,7 @@ app_name = "payments"
 urlpatterns = [
     path("register/", account.register, name="register"),
     path("connections/add/", account.connection_add, name="connection_add"),
+    path("connections/<str:number>/remove/", account.connection_remove, name="connection_remove"),
     path("one-time-code/", account.one_time_code, name="one_time_code"),
     path("my-bills/", account.my_bills, name="my_bills"),
     path("pay/", online.pay, name="pay"),

@@ -47,6 +47,8 @@ RUN_STARTERS = VERIFIERS
 TARIFF_EDITORS = {**ADMINS, "supervisor": OK}
 # Customers only (my bills, adding a connection); staff are refused.
 CUSTOMERS_ONLY = {**dict.fromkeys(PERSONAS, DENIED), "anonymous": LOGIN, "customer": OK, "other_customer": OK}
+# Removing a connection from your account: only its holder; another customer is told it is not there.
+OWN_CONNECTION = {**CUSTOMERS_ONLY, "other_customer": NOT_FOUND}
 # Registration is open to anyone; a logged-in user is sent on to "add a connection".
 REGISTER = {**CUSTOMERS_ONLY, "anonymous": OK}
 # Cashier desk, own shift, voids: cashiers (and admins, who hold every permission).
@@ -126,6 +128,7 @@ MATRIX = {
     "billing:correction_detail": ("get", {"pk": "invoice_correction"}, CORRECTORS),
     "payments:register": ("get", {}, REGISTER),
     "payments:connection_add": ("get", {}, CUSTOMERS_ONLY),
+    "payments:connection_remove": ("get", {"number": "customer"}, OWN_CONNECTION),
     "payments:one_time_code": ("get", {}, REGISTER),
     "payments:my_bills": ("get", {}, CUSTOMERS_ONLY),
     # Pay with no invoice chosen: back to the page it came from, with a message.

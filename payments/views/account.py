@@ -7,13 +7,18 @@ from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
 from payments import accounts
-from payments.forms_public import ConnectionProofForm, OneTimeCodeRequestForm, RegisterForm
+from payments.forms_public import (
+    ConnectionProofForm,
+    ConnectionRemoveForm,
+    OneTimeCodeRequestForm,
+    RegisterForm,
+)
 from pdam.client_ip import client_ip
 from pdam.forms import form_add_errors
 from pdam.roles import Role, user_role
@@ -114,3 +119,26 @@ def one_time_code(request: HttpRequest) -> HttpResponse:
 @never_cache
 def my_bills(request: HttpRequest) -> HttpResponse:
     return render(request, "payments/my_bills.html", {"connections": accounts.my_bills(user=request.user)})
+
+
+@customer_required
+@never_cache
+def connection_remove(request: HttpRequest, number: str) -> HttpResponse:
+    """Take one of your own connections out of your account, with a reason."""
+    customer = accounts.connection_of(user=request.user, number=number)
+    if customer is None:
+        raise Http404
+    form = ConnectionRemoveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            reason = form.cleaned_data["reason"]
+            accounts.connection_remove(user=request.user, customer=customer, reason=reason)
+        except ValidationError as error:
+            form_add_errors(form, error)
+        else:
+            messages.success(
+                request,
+                _("Connection %(number)s is no longer in your account.") % {"number": customer.number},
+            )
+            return redirect("payments:my_bills")
+    return render(request, "payments/connection_remove.html", {"form": form, "customer": customer})

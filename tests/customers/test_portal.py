@@ -93,3 +93,43 @@ def test_the_code_slip_shows_the_code_to_cs_only(persona_client, customer):
     assert registration_code_display(customer.registration_code) in page
     assert persona_client("cashier").get(url).status_code == 403
     assert persona_client("customer").get(url).status_code == 403
+
+
+def test_the_holder_removes_a_connection_from_their_own_account(
+    persona_client, customer, customer_user, mailoutbox, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    from pdam.audit import audit_entries_for
+
+    client = persona_client("customer")
+    client.cookies["django_language"] = "en"
+    url = reverse("payments:connection_remove", args=[customer.number])
+    assert client.get(url).status_code == 200
+    refused = client.post(url, {"reason": "  "})
+    assert refused.status_code == 200
+    customer.refresh_from_db()
+    assert customer.user == customer_user  # no reason, nothing changed
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(url, {"reason": "House sold to Pak Joko"})
+    assert response.status_code == 302
+    customer.refresh_from_db()
+    assert customer.user is None
+    [entry] = audit_entries_for(customer).filter(action="customer.portal_unlink")
+    assert (entry.actor, entry.reason) == (customer_user, "House sold to Pak Joko")
+    assert [m.to for m in mailoutbox] == [[customer_user.email]]
+    page = client.get(reverse("payments:my_bills")).content.decode()
+    assert f'id="connection-{customer.number}"' not in page
+
+
+def test_another_customer_cannot_remove_a_connection_that_is_not_theirs(
+    persona_client, customer, customer_user
+):
+    from django.urls import reverse
+
+    url = reverse("payments:connection_remove", args=[customer.number])
+    response = persona_client("other_customer").post(url, {"reason": "mine now"})
+    assert response.status_code == 404
+    customer.refresh_from_db()
+    assert customer.user == customer_user

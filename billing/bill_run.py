@@ -387,7 +387,14 @@ def _earlier_months(*, customers: list[int], period: Period, months: int) -> dic
         .annotate(
             water=Sum(
                 F("lines__amount") + F("lines__tax_amount"),
-                filter=~Q(lines__kind__in=[LineKind.FIXED, LineKind.ADJUSTMENT, LineKind.TO_CREDIT]),
+                filter=~Q(
+                    lines__kind__in=[
+                        LineKind.FIXED,
+                        LineKind.ADJUSTMENT,
+                        LineKind.TO_CREDIT,
+                        LineKind.CATCH_UP,
+                    ]
+                ),
             )
         )
         .order_by()

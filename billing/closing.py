@@ -307,7 +307,14 @@ def catch_ups_add(
         .annotate(
             water=Sum(
                 F("lines__amount") + F("lines__tax_amount"),
-                filter=~Q(lines__kind__in=[LineKind.FIXED, LineKind.ADJUSTMENT, LineKind.TO_CREDIT]),
+                filter=~Q(
+                    lines__kind__in=[
+                        LineKind.FIXED,
+                        LineKind.ADJUSTMENT,
+                        LineKind.TO_CREDIT,
+                        LineKind.CATCH_UP,
+                    ]
+                ),
             )
         )
         .order_by()
@@ -355,7 +362,7 @@ def catch_ups_add(
                 month=earlier_month, actual=share, billed=earlier.billed_usage_m3
             )
             lines += [
-                dataclasses.replace(line, description=description)
+                dataclasses.replace(line, kind=LineKind.CATCH_UP.value, description=description)
                 for line in true_up_lines(earlier=[earlier], spread=[share], meter_size=meter_size)
             ]
         pending[customer_id].append(

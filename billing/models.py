@@ -320,6 +320,7 @@ class LineKind(models.TextChoices):
     FIXED = "fixed", _("Fixed charge")
     ADJUSTMENT = "adjustment", _("Adjustment")
     TO_CREDIT = "to_credit", _("Carried to credit")
+    CATCH_UP = "catch_up", _("Catch-up")  # a held month's water billed late (billing.closing)
 
 
 class InvoiceLine(models.Model):

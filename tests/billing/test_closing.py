@@ -120,7 +120,7 @@ def test_estimate_at_close_then_the_verified_reading_is_trued_up_on_the_next_inv
     october = invoice_of(held, 10)
     # September re-rated at its own tariff: 10 × 1.000 + 10 × 1.300 + 10 × 1.800 + 45 × 2.500
     # = 153.500 for 75 m³, against 23.000 billed for the 20 m³ estimate: 130.500 more.
-    assert lines_of(october) == [*OCTOBER_20_M3, ("adjustment", 55, 130_500, 130_500)]
+    assert lines_of(october) == [*OCTOBER_20_M3, ("catch_up", 55, 130_500, 130_500)]
     assert october.total == 37_300 + 130_500 == 167_800
     # Lines are written in the utility's language.
     assert october.lines.last().description == (
@@ -159,7 +159,7 @@ def test_a_month_closed_without_any_invoice_is_billed_whole_on_the_next_invoice(
 
     october = invoice_of(held, 10)
     # September's whole water, 75 m³ at September's tariff: 153.500.
-    assert lines_of(october) == [*OCTOBER_20_M3, ("adjustment", 75, 153_500, 153_500)]
+    assert lines_of(october) == [*OCTOBER_20_M3, ("catch_up", 75, 153_500, 153_500)]
     assert october.total == 37_300 + 153_500 == 190_800
     assert october.lines.last().description == "Susulan pemakaian September 2026: 75 m³"
     assert CatchUp.objects.get().billed_usage_m3 == 0
@@ -180,7 +180,7 @@ def test_an_estimate_above_the_verified_usage_is_credited(cs_user, supervisor_us
 
     # 5 m³ still pays the 10 m³ minimum: 10 × 1.000 = 10.000, against 23.000 billed: −13.000.
     october = invoice_of(customer, 10)
-    assert lines_of(october) == [*OCTOBER_20_M3, ("adjustment", -15, -13_000, -13_000)]
+    assert lines_of(october) == [*OCTOBER_20_M3, ("catch_up", -15, -13_000, -13_000)]
     assert october.total == 37_300 - 13_000 == 24_300
 
 
@@ -311,3 +311,37 @@ def test_close_page_is_for_run_starters_only(held, persona_client):
         persona_client("supervisor").get(reverse("billing:period_close", args=["bukan-bulan"])).status_code
         == 404
     )
+
+
+def test_a_corrected_invoice_keeps_its_catch_up(held, cs_user, supervisor_user):
+    from billing.corrections import invoice_correction_approve, invoice_correction_request
+    from billing.models import CorrectionKind
+
+    closing.period_close(actor=supervisor_user, period=period(9), estimate_held=True, reason="Tutup buku")
+    read(cs_user, held, 10, stand=255)
+    confirm_september(supervisor_user, held)
+    run(supervisor_user, 10)
+    october = invoice_of(held, 10)
+    assert october.total == 167_800
+    # October's stand was misread: 265, so 30 m³.
+    correction = invoice_correction_request(
+        actor=cs_user,
+        invoice=october,
+        kind=CorrectionKind.NEW_READING,
+        proposed_stand=265,
+        reason="Salah baca",
+    )
+    invoice_correction_approve(actor=supervisor_user, correction=correction)
+
+    replacement = invoice_of(held, 10)
+    assert replacement.replaces == october
+    # 10 × 1.100 + 10 × 1.480 + 10 × 2.000 = 45.800, + 11.500, and September's 130.500 as before.
+    assert lines_of(replacement) == [
+        ("water_block", 10, 1_100, 11_000),
+        ("water_block", 10, 1_480, 14_800),
+        ("water_block", 10, 2_000, 20_000),
+        ("fixed", None, 11_500, 11_500),
+        ("catch_up", 55, 130_500, 130_500),
+    ]
+    assert replacement.total == 57_300 + 130_500 == 187_800
+    assert CatchUp.objects.get().invoice == replacement

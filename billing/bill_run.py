@@ -284,21 +284,6 @@ def _finish_if_complete(run_id: int) -> None:
     )
 
 
-def period_close(*, actor, period: Period) -> Period:
-    """Close a billed period: every reading locked from now on; corrections go through billing.
-
-    The period row is locked first, as `bill_run_start` locks it: a run cannot start between
-    the check for running runs and the close.
-    """
-    with transaction.atomic():
-        locked = Period.objects.select_for_update().get(pk=period.pk)
-        if BillRun.objects.filter(period=locked, state=BillRunState.RUNNING).exists():
-            raise ValidationError(_("A bill run for %(period)s is still running.") % {"period": locked})
-        if not BillRun.objects.filter(period=locked).exists():
-            raise ValidationError(_("%(period)s has not been billed yet.") % {"period": locked})
-        return period_set_state(actor=actor, period=locked, state=PeriodState.BILLED)
-
-
 # --- Billing one route ------------------------------------------------------------------------
 
 
@@ -402,7 +387,14 @@ def _earlier_months(*, customers: list[int], period: Period, months: int) -> dic
         .annotate(
             water=Sum(
                 F("lines__amount") + F("lines__tax_amount"),
-                filter=~Q(lines__kind__in=[LineKind.FIXED, LineKind.ADJUSTMENT, LineKind.TO_CREDIT]),
+                filter=~Q(
+                    lines__kind__in=[
+                        LineKind.FIXED,
+                        LineKind.ADJUSTMENT,
+                        LineKind.TO_CREDIT,
+                        LineKind.CATCH_UP,
+                    ]
+                ),
             )
         )
         .order_by()
@@ -537,10 +529,14 @@ def _bill_route(*, run: BillRun, route: Route, look_for_invoiced: bool = True) -
         )
         result.estimated += reading.estimated
 
+    from billing.closing import catch_ups_add, catch_ups_save
+
+    catch_ups = catch_ups_add(drafts=drafts, period=period, cache=cache, carried=carried)
     HeldCustomer.objects.bulk_create(held, ignore_conflicts=True)
     result.held = len(held)
     result.issued = len(drafts)
     result.total_amount = _insert(run=run, route=route, drafts=drafts)
+    catch_ups_save(pending=catch_ups, period=period)
     if carried:
         for invoice in Invoice.objects.filter(
             period=period, status=InvoiceStatus.ISSUED, customer_id__in=list(carried)

@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 from billing.bill_run import EarlierMonth, due_date, invoice_number, spread_usage, true_up_lines
 from billing.extensions import credit_carried, invoice_replaced, paid_amount
 from billing.models import (
+    CatchUp,
     CorrectionKind,
     CorrectionState,
     Invoice,
@@ -125,7 +126,8 @@ def _true_up(
             water = sum(
                 line.total
                 for line in found.lines.all()
-                if line.kind not in (LineKind.FIXED, LineKind.ADJUSTMENT, LineKind.TO_CREDIT)
+                if line.kind
+                not in (LineKind.FIXED, LineKind.ADJUSTMENT, LineKind.TO_CREDIT, LineKind.CATCH_UP)
             )
         earlier.append(
             EarlierMonth(
@@ -179,12 +181,14 @@ def _replacement_draft(*, invoice: Invoice, kind: str, reading: Reading | None) 
         estimated=False,
         fixed_only=invoice.fixed_only,
     )
+    # Catch-ups of earlier held months are not this month's charges: carried over as they are.
+    catch_ups = [_carried(line) for line in invoice.lines.all() if line.kind == LineKind.CATCH_UP]
     if invoice.fixed_only:
         draft.lines = [
             line
             for line in compute_charges(tariff, usage_m3=0, meter_size=meter_size)
             if line.kind == "fixed"
-        ]
+        ] + catch_ups
         return draft
     months = reading.months_covered
     spread = spread_usage(reading.usage_m3, months) if months > 1 else [reading.usage_m3]
@@ -197,6 +201,7 @@ def _replacement_draft(*, invoice: Invoice, kind: str, reading: Reading | None) 
         )
     else:
         draft.lines += [_carried(line) for line in invoice.lines.all() if line.kind == LineKind.ADJUSTMENT]
+    draft.lines += catch_ups
     return draft
 
 
@@ -402,6 +407,7 @@ def invoice_correction_approve(*, actor, correction: InvoiceCorrection, note: st
             )
             for position, line in enumerate(draft.lines, 1)
         )
+        CatchUp.objects.filter(invoice=original).update(invoice=replacement)
         # The original's true-up excess was given as credit already: only the difference moves.
         carried_before = sum(line.amount for line in original.lines.all() if line.kind == LineKind.TO_CREDIT)
         credit_carried(invoice=replacement, amount=draft.carried_to_credit - carried_before, actor=actor)

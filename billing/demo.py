@@ -8,7 +8,7 @@ import datetime
 
 from django.db import transaction
 
-from billing.models import FixedCharge, FixedChargeKind, TariffBlock, TariffVersion
+from billing.models import FixedCharge, FixedChargeKind, Invoice, TariffBlock, TariffVersion
 from billing.services import tariff_version_create
 from customers.models import TariffClass
 from meters.models import MeterSize
@@ -136,14 +136,24 @@ def seed_tariffs(*, effective_from: datetime.date) -> int:
 DEMO_INVOICE_CUSTOMER_LIMIT = 20_000
 
 
+DEMO_CLOSE_REASON = "Demo: pembacaan yang ditahan ditagih taksiran, diverifikasi setelah tutup periode"
+
+
 def seed_invoices(*, stdout=None) -> int:
     """Bill the demo's past months in order, as the utility would have: a bill run per period
     (all but the latest, left open for the user to bill), each period closed afterwards.
-    Idempotent: periods that have a run are left alone. Returns how many invoices it issued."""
-    from billing.bill_run import bill_run_chunk_process, bill_run_start, period_close
+
+    No month's water is left unbilled: a customer held back for a reading to verify is billed
+    as an estimate when the period closes (a supervisor's choice, with its reason), and the
+    reading is then confirmed, so the next month's invoice carries the catch-up. Idempotent:
+    periods that have a run are left alone. Returns how many invoices it issued.
+    """
+    from billing.bill_run import bill_run_chunk_process, bill_run_start
+    from billing.closing import period_close
     from billing.models import BillRun
     from customers.models import Customer
-    from meters.models import Period, PeriodState
+    from meters.models import Period, PeriodState, Reading, ReadingStatus
+    from meters.services import VerifyAction, reading_verify
 
     if Customer.objects.count() > DEMO_INVOICE_CUSTOMER_LIMIT:
         if stdout:
@@ -159,7 +169,10 @@ def seed_invoices(*, stdout=None) -> int:
         run = bill_run_start(actor=None, period=period, queue=False)
         for chunk_id in run.chunks.values_list("pk", flat=True):
             bill_run_chunk_process(chunk_id=chunk_id)
-        run.refresh_from_db()
-        issued += run.issued
-        period_close(actor=None, period=period)
+        period_close(actor=None, period=period, estimate_held=True, reason=DEMO_CLOSE_REASON)
+        issued += Invoice.objects.filter(period=period).count()
+        for reading in Reading.objects.filter(period=period, status=ReadingStatus.FLAGGED):
+            reading_verify(
+                actor=None, reading=reading, action=VerifyAction.CONFIRM, reason="Demo: pemakaian benar"
+            )
     return issued

@@ -180,3 +180,29 @@ def initial_from_version(version: TariffVersion) -> tuple[dict, list[dict], list
         for c in version.fixed_charges.all()
     ]
     return head, blocks, charges
+
+
+class PeriodCloseForm(forms.Form):
+    """Close a period; held customers are billed as estimates only when the supervisor says so."""
+
+    estimate_held = forms.BooleanField(
+        label=_("Bill the held customers as estimates, then close"),
+        required=False,
+        help_text=_(
+            "Each is billed the average of their last three verified months. Once their reading "
+            "is resolved, the difference is billed on their next invoice as a catch-up."
+        ),
+    )
+    reason = forms.CharField(
+        label=_("Reason"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_("Required to bill held customers as estimates."),
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.helper = FormHelper()
+        self.helper.form_tag = False
+        self.helper.layout = Layout("estimate_held", "reason")

@@ -320,6 +320,7 @@ class LineKind(models.TextChoices):
     FIXED = "fixed", _("Fixed charge")
     ADJUSTMENT = "adjustment", _("Adjustment")
     TO_CREDIT = "to_credit", _("Carried to credit")
+    CATCH_UP = "catch_up", _("Catch-up")  # a held month's water billed late (billing.closing)
 
 
 class InvoiceLine(models.Model):
@@ -445,3 +446,27 @@ class InvoiceCorrection(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_id} {self.get_kind_display()} ({self.state})"
+
+
+class CatchUp(models.Model):
+    """Susulan pemakaian: the water of a month whose reading was held when the month was billed
+    (billed as an estimate at close, or not at all), charged on a later invoice once the reading
+    is resolved, at that month's own tariff (see `billing.closing`). One row per reading, so a
+    month is caught up once; `amount` may be 0 (the estimate was right) or negative (a credit).
+    """
+
+    reading = models.OneToOneField("meters.Reading", on_delete=models.PROTECT, related_name="+")
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="catch_ups")
+    month = models.DateField(_("month"))
+    usage_m3 = models.PositiveIntegerField(_("usage (m3)"))
+    billed_usage_m3 = models.PositiveIntegerField(_("billed usage (m3)"))
+    amount = models.BigIntegerField(_("amount"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("catch-up")
+        verbose_name_plural = _("catch-ups")
+        ordering = ["month", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.reading_id} {self.month:%Y-%m}: {self.amount}"

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 BASIS_POINTS = 10_000
 
-ChargeKind = Literal["water_block", "minimum_topup", "fixed", "adjustment", "to_credit"]
+ChargeKind = Literal["water_block", "minimum_topup", "fixed", "adjustment", "to_credit", "catch_up"]
 
 # Fixed-charge kinds (`FixedChargeKind` values) that may apply only once to a meter.
 ONCE_PER_METER = frozenset({"administration", "meter_maintenance"})

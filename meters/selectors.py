@@ -8,7 +8,7 @@ from django.conf import settings
 from django.db.models import Count, Q, QuerySet
 
 from customers.models import Customer, CustomerStatus, Route
-from meters.models import Meter, Period, Reading, ReadingStatus
+from meters.models import Meter, Period, PeriodState, Reading, ReadingStatus
 from meters.rules import ReadingFacts, Thresholds
 
 # How far back the facts look: three actual months even after a long run of estimates.
@@ -159,8 +159,13 @@ def route_entry_rows(*, route: Route, period: Period) -> list[EntryRow]:
 
 
 def verification_queue() -> QuerySet[Reading]:
+    """The held readings a supervisor can still act on: flagged readings of connections still
+    read, and, in closed periods, readings sent back for a re-read that can no longer happen.
+    A reading of a closed period that is resolved is billed on the next invoice as a catch-up."""
+    closed = Q(period__state=PeriodState.BILLED)
     return (
-        Reading.objects.filter(status=ReadingStatus.FLAGGED)
+        Reading.objects.filter(customer__status__in=[CustomerStatus.ACTIVE, CustomerStatus.SEALED])
+        .filter(Q(status=ReadingStatus.FLAGGED) | Q(status=ReadingStatus.REREAD) & closed)
         .select_related("customer__route", "customer__tariff_class", "period", "meter", "entered_by")
         .order_by("period__month", "customer__route__code", "customer__route_sequence")
     )

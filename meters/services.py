@@ -167,10 +167,11 @@ def meter_replace(
 
 def reading_lock_check(*, period: Period, reading: Reading | None) -> None:
     """Readings change freely while the period is open. Once the bill run has started only the
-    readings it held back (flagged or sent back) may still change; once billed, none."""
+    readings it held back (flagged or sent back) may still change, even after the period is
+    closed: their water is then billed on the next invoice as a catch-up (billing.closing)."""
     if period.state == PeriodState.OPEN:
         return
-    if period.state == PeriodState.BILLING and reading is not None and reading.status != ReadingStatus.OK:
+    if reading is not None and reading.status != ReadingStatus.OK:
         return
     if period.state == PeriodState.BILLING:
         raise ValidationError(
@@ -332,27 +333,41 @@ def reading_verify(
     if action != VerifyAction.CONFIRM and not reason.strip():
         raise ValidationError({"reason": _("Say why.")})
     if action == VerifyAction.CORRECT:
-        corrected = reading_record(
-            actor=actor,
-            customer=reading.customer,
-            period=reading.period,
-            stand=stand,
-            anomaly=anomaly,
-            read_on=reading.read_on,
-            method=ReadingMethod.OFFICE,
-            reader=reading.reader,
-            reason=reason.strip(),
-        )
-        # The supervisor typed it: their correction is verified as it stands.
-        return reading_verify(actor=actor, reading=corrected, action=VerifyAction.CONFIRM, reason=reason)
+        with transaction.atomic():
+            corrected = reading_record(
+                actor=actor,
+                customer=reading.customer,
+                period=reading.period,
+                stand=stand,
+                anomaly=anomaly,
+                read_on=reading.read_on,
+                method=ReadingMethod.OFFICE,
+                reader=reading.reader,
+                reason=reason.strip(),
+            )
+            # The supervisor typed it: their correction is verified as it stands. (The lock was
+            # checked on the held reading; a correction that reads normally is no longer held.)
+            return _reading_decide(actor=actor, reading=corrected, action=VerifyAction.CONFIRM, reason=reason)
+    return _reading_decide(actor=actor, reading=reading, action=action, reason=reason, check_lock=True)
+
+
+def _reading_decide(
+    *, actor, reading: Reading, action: str, reason: str, check_lock: bool = False
+) -> Reading:
     with transaction.atomic():
         locked = Reading.objects.select_for_update().select_related("period").get(pk=reading.pk)
-        reading_lock_check(period=locked.period, reading=locked)
+        if check_lock:
+            reading_lock_check(period=locked.period, reading=locked)
         if action == VerifyAction.CONFIRM:
             if locked.status == ReadingStatus.OK and locked.verified_by_id:
                 return locked
             new_status = ReadingStatus.OK
         elif action == VerifyAction.REREAD:
+            if locked.period.state == PeriodState.BILLED:
+                raise ValidationError(
+                    _("Period %(period)s is closed: its meter can no longer be read. Confirm or correct it.")
+                    % {"period": locked.period}
+                )
             new_status = ReadingStatus.REREAD
         else:
             raise ValueError(action)

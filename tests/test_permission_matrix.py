@@ -110,7 +110,7 @@ MATRIX = {
     "billing:run_detail": ("get", {"pk": "bill_run"}, RUN_READERS),
     "billing:run_status": ("get", {"pk": "bill_run"}, RUN_READERS),
     "billing:run_resume": ("post", {"pk": "bill_run"}, RUN_STARTERS),
-    "billing:period_close": ("post", {"month": "month"}, RUN_STARTERS),
+    "billing:period_close": ("get", {"month": "month"}, RUN_STARTERS),
     "meters:import_upload": ("get", {}, REGISTRY_EDITORS),
     "meters:import_detail": ("get", {"pk": "reading_import"}, REGISTRY_EDITORS),
     "meters:import_status": ("get", {"pk": "reading_import"}, REGISTRY_EDITORS),

@@ -2,18 +2,20 @@
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from billing import bill_run, selectors
+from billing import bill_run, closing, selectors
+from billing.closing import PeriodHasUnbilled
+from billing.forms import PeriodCloseForm
 from billing.models import BillRun, BillRunState
 from meters.models import Period, PeriodState
 from meters.selectors import period_progress
 from meters.services import period_get_or_open
 from pdam.access import permission_required
-from pdam.forms import MonthField
+from pdam.forms import MonthField, form_add_errors
 
 
 @permission_required("billing.view_billrun")
@@ -90,14 +92,35 @@ def run_resume(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("billing:run_detail", pk=run.pk)
 
 
-@require_POST
 @permission_required("billing.run_billing")
 def period_close(request: HttpRequest, month: str) -> HttpResponse:
+    """The close page: who is still unbilled, and the supervisor's choice for them."""
     try:
-        period = get_object_or_404(Period, month=MonthField().clean(month))
-        bill_run.period_close(actor=request.user, period=period)
-    except ValidationError as error:
-        messages.error(request, " ".join(error.messages))
-    else:
-        messages.success(request, _("Period %(period)s is closed.") % {"period": period})
-    return redirect("billing:runs")
+        parsed = MonthField().clean(month)
+    except ValidationError:
+        raise Http404 from None
+    period = get_object_or_404(Period, month=parsed)
+    form = PeriodCloseForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            closing.period_close(actor=request.user, period=period, **form.cleaned_data)
+        except PeriodHasUnbilled as error:
+            messages.error(request, " ".join(error.messages))
+        except ValidationError as error:
+            form_add_errors(form, error)
+        else:
+            messages.success(request, _("Period %(period)s is closed.") % {"period": period})
+            return redirect("billing:runs")
+    unbilled = closing.period_unbilled(period=period) if period.state == PeriodState.BILLING else []
+    return render(
+        request,
+        "billing/period_close.html",
+        {
+            "period": period,
+            "form": form,
+            "unbilled": unbilled,
+            "estimable": sum(1 for u in unbilled if u.estimable),
+            "blocking": sum(1 for u in unbilled if not u.estimable),
+            "PeriodState": PeriodState,
+        },
+    )

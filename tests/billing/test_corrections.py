@@ -15,7 +15,7 @@ from django.db import IntegrityError, connection, connections
 from django.test import Client
 from django.urls import reverse
 
-from billing import bill_run, extensions
+from billing import closing, extensions
 from billing.corrections import (
     correction_preview,
     invoice_correction_approve,
@@ -110,7 +110,7 @@ def actions(obj) -> list[str]:
 
 
 def test_new_reading_cancels_reissues_and_credits_what_was_paid(cs_user, supervisor_user, invoice_35, paid):
-    bill_run.period_close(actor=supervisor_user, period=period(11))  # billed: readings locked
+    closing.period_close(actor=supervisor_user, period=period(11))  # billed: readings locked
     with pytest.raises(ValidationError, match="locked"):
         read(cs_user, invoice_35.customer, 11, stand=125)
     paid[invoice_35.number] = 70_800  # the customer paid the wrong bill in full

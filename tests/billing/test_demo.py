@@ -88,3 +88,59 @@ def test_seed_is_idempotent_and_audits_the_current_versions(seeded):
 
 def test_seed_without_tariff_classes_creates_nothing(db):
     assert seed_tariffs(effective_from=CURRENT) == 0
+
+
+def test_seeded_demo_leaves_no_customer_month_unbilled():
+    """Every billable customer with a reading in a closed period has an invoice for it, and every
+    held reading resolved after the close is caught up on a later invoice, once."""
+    from billing.bill_run import bill_run_chunk_process, bill_run_start
+    from billing.demo import seed_invoices
+    from billing.models import CatchUp, HeldCustomer, Invoice, InvoiceStatus
+    from customers.demo import seed_registry
+    from customers.models import CustomerStatus
+    from meters.demo import seed_meters
+    from meters.models import Period, PeriodState, Reading, ReadingStatus
+
+    seed_registry(customers=160, seed=2026)
+    seed_meters()
+    seed_tariffs(effective_from=CURRENT)
+    assert seed_invoices() > 0
+
+    closed = Reading.objects.filter(
+        period__state=PeriodState.BILLED, customer__status__in=[CustomerStatus.ACTIVE, CustomerStatus.SEALED]
+    )
+    invoiced = set(
+        Invoice.objects.filter(status=InvoiceStatus.ISSUED).values_list("customer_id", "period_id")
+    )
+    assert closed.count() > 1500
+    assert [r for r in closed.values_list("customer_id", "period_id") if r not in invoiced] == []
+    # The held ones were billed as estimates at the close, with the supervisor's reason...
+    held = HeldCustomer.objects.filter(bill_run__supplementary=False).values_list(
+        "customer_id", "bill_run__period_id"
+    )
+    assert held
+    estimated = set(
+        Invoice.objects.filter(status=InvoiceStatus.ISSUED, bill_run__supplementary=True).values_list(
+            "customer_id", "period_id"
+        )
+    )
+    assert set(held) == estimated
+    assert AuditEntry.objects.filter(action="period.close_with_estimates").exists()
+    # ... and confirmed afterwards: nothing of a closed period is left in the verification queue.
+    assert not closed.filter(status__in=[ReadingStatus.FLAGGED, ReadingStatus.REREAD]).exists()
+
+    # The latest period, left open by the demo, is billed by the user: every held month is then
+    # caught up on a later invoice, once.
+    latest = Period.objects.get(state=PeriodState.OPEN)
+    run = bill_run_start(actor=None, period=latest, queue=False)
+    for chunk_id in run.chunks.values_list("pk", flat=True):
+        bill_run_chunk_process(chunk_id=chunk_id)
+    caught_up = set(CatchUp.objects.values_list("reading__customer_id", "reading__period_id"))
+    billable = set(
+        Reading.objects.filter(
+            customer__status=CustomerStatus.ACTIVE, period__state=PeriodState.BILLED
+        ).values_list("customer_id", "period_id")
+    )
+    assert set(held) & billable == caught_up
+    for catch_up in CatchUp.objects.select_related("invoice__period"):
+        assert catch_up.invoice.period.month > catch_up.month

@@ -104,8 +104,13 @@ def run_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {"run": run, "running": run.state == BillRunState.RUNNING, "held": []}
     if not context["running"]:
         context.update(selectors.bill_run_summary(bill_run=run))
+        # Holds in force for the period, wherever they were made: a supplementary run's copy
+        # can be released from its own page too.
+        context["on_hold"] = set(
+            selectors.held_by_supervisor(period=run.period).values_list("customer_id", flat=True)
+        )
         context["can_release"] = request.user.has_perm("billing.run_billing") and any(
-            h.held_by_id and not h.released_at for h in context["held"]
+            h.customer_id in context["on_hold"] for h in context["held"]
         )
     return render(request, "billing/run_detail.html", context)
 

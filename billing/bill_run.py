@@ -31,7 +31,7 @@ from billing.models import (
     LineKind,
     TariffVersion,
 )
-from billing.selectors import tariff_snapshot
+from billing.selectors import held_by_supervisor, tariff_snapshot
 from billing.tariffs import (
     ChargeLine,
     TariffSnapshot,
@@ -450,6 +450,10 @@ def _bill_route(*, run: BillRun, route: Route, look_for_invoiced: bool = True) -
     plans: list[tuple[CustomerRow, Treatment]] = []
     to_estimate: list[int] = []
     held: list[HeldCustomer] = []
+    # A supervisor's hold (an outlier kept back for a look) lasts until it is released.
+    on_hold = dict(
+        held_by_supervisor(period=period).filter(customer__route=route).values_list("customer_id", "reason")
+    )
     for customer in customers:
         reading = readings.get(customer.id)
         treatment, reason = customer_treatment(
@@ -457,6 +461,8 @@ def _bill_route(*, run: BillRun, route: Route, look_for_invoiced: bool = True) -
             reading_status=reading.status if reading else None,
             has_meter=customer.id in meter_sizes,
         )
+        if customer.id in on_hold and treatment is not Treatment.SKIP:
+            treatment, reason = Treatment.HOLD, on_hold[customer.id]
         if treatment is Treatment.HOLD:
             held.append(HeldCustomer(bill_run=run, customer_id=customer.id, reason=reason))
         elif treatment is Treatment.SKIP:

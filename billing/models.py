@@ -220,11 +220,23 @@ class BillRunChunk(models.Model):
 
 
 class HeldCustomer(models.Model):
-    """A customer a bill run did not bill, and why (flagged reading, no meter)."""
+    """A customer a bill run did not bill, and why (flagged reading, no meter, or a supervisor
+    holding an outlier back for a look).
+
+    A supervisor's hold (``held_by`` set) holds the customer in every run of the period until it
+    is released; the other reasons are the run's own findings and end with their cause.
+    """
 
     bill_run = models.ForeignKey(BillRun, on_delete=models.CASCADE, related_name="held_customers")
     customer = models.ForeignKey("customers.Customer", on_delete=models.CASCADE, related_name="+")
     reason = models.CharField(max_length=200)
+    held_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["bill_run", "customer"], name="held_once_per_run")]

@@ -204,7 +204,7 @@ def bill_run_summary(*, bill_run) -> dict:
     )
     held = list(
         HeldCustomer.objects.filter(bill_run=bill_run)
-        .select_related("customer__route")
+        .select_related("customer__route", "held_by", "released_by")
         .order_by("customer__route__code", "customer__route_sequence")[:500]
     )
     return {"by_class": by_class, "by_zone": by_zone, "held": held}
@@ -223,4 +223,35 @@ def period_to_bill():
         .filter(Exists(Reading.objects.filter(period=OuterRef("pk"))))
         .order_by("month")
         .first()
+    )
+
+
+def held_by_supervisor(*, period):
+    """The supervisors' holds in force for `period` (outliers kept back for a look, not yet
+    released): every run of the period holds these customers."""
+    from billing.models import HeldCustomer
+
+    return HeldCustomer.objects.filter(
+        bill_run__period=period, held_by__isnull=False, released_at__isnull=True
+    ).order_by()
+
+
+def customers_held(*, period):
+    """The one answer to "who is still held back in `period`": every customer a run of the
+    period held (a reading held for verification, no meter, no tariff, or a supervisor's hold)
+    and that has no issued invoice for the period yet. Closing the period is refused while
+    this is not empty."""
+    from django.db.models import Exists, OuterRef
+
+    from billing.models import HeldCustomer, Invoice, InvoiceStatus
+    from customers.models import Customer
+
+    invoiced = Invoice.objects.filter(customer=OuterRef("pk"), period=period, status=InvoiceStatus.ISSUED)
+    return (
+        Customer.objects.filter(
+            Exists(HeldCustomer.objects.filter(customer=OuterRef("pk"), bill_run__period=period))
+        )
+        .exclude(Exists(invoiced))
+        .select_related("route")
+        .order_by("route__code", "route_sequence", "number")
     )

@@ -199,6 +199,15 @@ BILL_MIN_DAYS_TO_PAY = env.int("BILL_MIN_DAYS_TO_PAY", default=14)
 BILL_RUN_DAY = env.int("BILL_RUN_DAY", default=0)
 # A chunk claimed this long ago without finishing is taken to have crashed and may be re-run.
 BILL_RUN_STALE_SECONDS = env.int("BILL_RUN_STALE_SECONDS", default=15 * 60)
+# Before a run is confirmed, its preview lists the invoices far from the customer's usual one:
+# above FACTOR × the average of the customer's last three invoices, or below it ÷ FACTOR when
+# that average is at least LOW_FROM Rupiah. The run's total is flagged when it differs from the
+# previous billed month's by more than TOTAL_FACTOR (either way).
+BILL_RUN_OUTLIER_FACTOR = env.float("BILL_RUN_OUTLIER_FACTOR", default=3.0)
+BILL_RUN_OUTLIER_LOW_FROM = env.int("BILL_RUN_OUTLIER_LOW_FROM", default=100_000)
+BILL_RUN_TOTAL_FACTOR = env.float("BILL_RUN_TOTAL_FACTOR", default=1.5)
+# Starting a run with less of the period read than this share needs a confirmation and a reason.
+BILL_RUN_MIN_READ_SHARE = env.float("BILL_RUN_MIN_READ_SHARE", default=0.90)
 
 # Celery: without a broker, tasks run eagerly in-process (the quick start).
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="")

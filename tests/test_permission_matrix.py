@@ -107,6 +107,8 @@ MATRIX = {
     "billing:tariff_detail": ("get", {"pk": "tariff_version"}, TARIFF_READERS),
     "billing:runs": ("get", {}, RUN_READERS),
     "billing:run_start": ("post", {}, RUN_STARTERS),
+    "billing:run_preview": ("get", {"month": "month"}, RUN_STARTERS),
+    "billing:run_release": ("post", {"pk": "bill_run"}, RUN_STARTERS),
     "billing:run_detail": ("get", {"pk": "bill_run"}, RUN_READERS),
     "billing:run_status": ("get", {"pk": "bill_run"}, RUN_READERS),
     "billing:run_resume": ("post", {"pk": "bill_run"}, RUN_STARTERS),

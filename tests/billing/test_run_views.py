@@ -22,7 +22,7 @@ def test_supervisor_starts_the_run_and_reads_the_summary(
 ):
     client = persona_client("supervisor")
     with django_capture_on_commit_callbacks(execute=True):
-        response = client.post(reverse("billing:run_start"), {"period": "2026-11"})
+        response = client.post(reverse("billing:run_start"), {"period": "2026-11", "previewed": "1"})
     run = BillRun.objects.get()
     assert response["Location"] == reverse("billing:run_detail", args=[run.pk])
     assert run.state == BillRunState.DONE  # eager Celery ran the chunks on commit
@@ -50,7 +50,7 @@ def test_bad_month_is_refused(persona_client, db):
 def test_close_period_after_the_run(persona_client, ready, django_capture_on_commit_callbacks):
     client = persona_client("supervisor")
     with django_capture_on_commit_callbacks(execute=True):
-        client.post(reverse("billing:run_start"), {"period": "2026-11"})
+        client.post(reverse("billing:run_start"), {"period": "2026-11", "previewed": "1"})
     client.post(reverse("billing:period_close", args=["2026-11"]))
     assert Period.objects.get(month=datetime.date(2026, 11, 1)).state == PeriodState.BILLED
 

@@ -17,6 +17,7 @@ BENCHMARKS = [
     "customers.bench.bench_search",
     "meters.bench.bench_reading_import",
     "billing.bench.bench_bill_run",
+    "billing.bench_preview.bench_bill_run_preview",
     "billing.bench_documents.bench_documents",
     "payments.bench.bench_cashier_lookup",
     "payments.bench_notifications.bench_notifications",

@@ -153,7 +153,7 @@ class Reading(models.Model):
     )
     stand = models.PositiveIntegerField(_("stand"), null=True, blank=True)
     previous_stand = models.PositiveIntegerField(_("previous stand"), null=True, blank=True)
-    usage_m3 = models.PositiveIntegerField(_("usage (m3)"))
+    usage_m3 = models.PositiveIntegerField(_("usage (m³)"))
     months_covered = models.PositiveSmallIntegerField(_("months covered"), default=1)
     # Usage on a meter replaced during the period (old meter's final stand − its last stand).
     replaced_meter_usage_m3 = models.PositiveIntegerField(default=0)

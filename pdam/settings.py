@@ -139,6 +139,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Makassar")
 USE_I18N = True
 USE_TZ = True
+# One date, date-time, time and month format per language (pdam/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["pdam.formats"]
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]

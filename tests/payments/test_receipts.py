@@ -57,7 +57,7 @@ def test_receipt_prints_every_figure(persona_client, cash_payment, customer, set
     for text in (
         "Perumda Air Minum Tirta Contoh",
         "KAS-00000001",
-        "10-04-2026 10:30",  # local time (WITA)
+        "10 Apr 2026 10:30",  # local time (WITA)
         "Nurul Kasir",
         customer.number,
         customer.name,

@@ -624,6 +624,7 @@ def test_upload_page_imports_and_shows_the_report(
 
     page = client.get(response["Location"]).content.decode()
     assert "juni.csv" in page
+    assert "nomor_pelanggan" in client.get(reverse("meters:import_upload")).content.decode()
     assert "Line 2 already has a reading" in page
 
     status = client.get(reverse("meters:import_status", args=[created.pk])).json()

@@ -17,6 +17,10 @@ anomaly_code       empty, or one of ``meters.models.Anomaly``: blurred, broken, 
 reader             who read the meter (optional, at most 60 characters).
 =================  ==========================================================================
 
+The Indonesian column names of the refused-rows download (``nomor_pelanggan``, ``periode``,
+``stand``, ``tanggal_baca``, ``kode_anomali``, ``pembaca``) are read too, and its report columns
+(``line``/``baris``, ``reason``/``alasan``) are ignored: a corrected download imports as it is.
+
 The delimiter is a comma or a semicolon (Excel in Indonesia writes semicolons); the text is
 UTF-8, with or without a byte-order mark ("CSV UTF-8" in Excel); the file is at most 20 MB.
 Example::
@@ -56,7 +60,7 @@ from django.utils.translation import gettext as _
 from customers.models import Customer, CustomerStatus
 from meters.models import Anomaly, Period, Reading, ReadingImport, ReadingMethod
 from meters.rules import ANOMALY_RULES, StandRefused, evaluate_reading
-from meters.selectors import reading_facts_for, thresholds
+from meters.selectors import period_for_month, reading_facts_for, thresholds
 from meters.services import period_get_or_open, reading_date_check, reading_lock_check
 from pdam.audit import audit_record
 from pdam.exports import export_row
@@ -64,6 +68,24 @@ from pdam.exports import export_row
 logger = logging.getLogger(__name__)
 
 COLUMNS = ("customer_number", "period", "stand", "read_date", "anomaly_code", "reader")
+# The columns in Indonesian, as the refused-rows download names them in the Indonesian UI. This is
+# a file format, not prose: fixed here (not in the .po), because the import reads them back.
+COLUMNS_ID = {
+    "customer_number": "nomor_pelanggan",
+    "period": "periode",
+    "stand": "stand",
+    "read_date": "tanggal_baca",
+    "anomaly_code": "kode_anomali",
+    "reader": "pembaca",
+}
+# What the download adds to each refused row; an import of a corrected download skips them.
+REPORT_COLUMNS = {"line": "baris", "reason": "alasan"}
+_ALIASES = {
+    **{name: name for name in COLUMNS},
+    **{indonesian: name for name, indonesian in COLUMNS_ID.items()},
+    **{name: name for name in REPORT_COLUMNS},
+    **{indonesian: name for name, indonesian in REPORT_COLUMNS.items()},
+}
 MAX_BYTES = 20 * 1024 * 1024
 CHUNK_ROWS = 2000
 # A file of refused rows is still a report, not a dump: the counts stay exact beyond this.
@@ -106,18 +128,20 @@ def _decode(data: bytes) -> str:
     return text
 
 
-def _header(text: str) -> tuple[str, dict[str, int]]:
-    """The delimiter and each column's position, or why the header is not right."""
+def _header(text: str) -> tuple[str, list[str]]:
+    """The delimiter and the file's columns in their order (English names), or why the header is
+    not right. A report column of the refused-rows download is named, to be skipped."""
     first_line = text.split("\n", 1)[0]
     delimiter = ";" if first_line.count(";") > first_line.count(",") else ","
     names = next(csv.reader([first_line], delimiter=delimiter), [])
     names = [name.strip().lower().replace(" ", "_") for name in names]
     while names and not names[-1]:
         names.pop()  # a trailing delimiter, as some tools write on every line
+    names = [_ALIASES.get(name, name) for name in names]
     expected = ", ".join(COLUMNS)
     missing = [c for c in COLUMNS if c not in names]
-    unknown = [n for n in names if n not in COLUMNS]
-    duplicated = sorted({n for n in names if n in COLUMNS and names.count(n) > 1})
+    unknown = [n for n in names if n not in _ALIASES]
+    duplicated = sorted({n for n in names if n in _ALIASES and names.count(n) > 1})
     if missing or unknown or duplicated:
         problems = []
         if missing:
@@ -132,12 +156,14 @@ def _header(text: str) -> tuple[str, dict[str, int]]:
             _("The first line must name the columns %(expected)s; found %(problems)s.")
             % {"expected": expected, "problems": "; ".join(problems)}
         )
-    return delimiter, {name: names.index(name) for name in COLUMNS}
+    return delimiter, names
 
 
 def _records(text: str):
-    """(line number, values) of every non-blank data row, after a checked header."""
-    delimiter, positions = _header(text)
+    """(line number, values, positions) of every non-blank data row, after a checked header."""
+    delimiter, names = _header(text)
+    positions = {name: names.index(name) for name in COLUMNS}
+    width = len(names)
     reader = csv.reader(io.StringIO(text), delimiter=delimiter)
     try:
         next(reader)
@@ -149,7 +175,7 @@ def _records(text: str):
                 return
             if not any(v.strip() for v in values):
                 continue  # blank lines and the empty rows spreadsheets leave behind
-            yield line, values, positions
+            yield line, values, positions, width
     except csv.Error as error:
         raise ValidationError(
             _("Line %(line)s cannot be read as CSV (%(error)s); nothing after it was read.")
@@ -191,6 +217,7 @@ class Row:
     read_on: datetime.date
     anomaly: str
     reader: str
+    values: list[str]  # the row as uploaded, for the refused-rows download
 
     @property
     def stored_stand(self) -> int | None:
@@ -232,13 +259,13 @@ def _read_on(raw: str, month: datetime.date) -> datetime.date:
     return read_on
 
 
-def _parse_row(line: int, values: list[str], positions: dict[str, int], seen: dict) -> Row:
-    if len(values) > len(positions) and not any(v.strip() for v in values[len(positions) :]):
-        values = values[: len(positions)]  # trailing delimiters
-    if len(values) != len(positions):
+def _parse_row(line: int, values: list[str], positions: dict[str, int], width: int, seen: dict) -> Row:
+    if len(values) > width and not any(v.strip() for v in values[width:]):
+        values = values[:width]  # trailing delimiters
+    if len(values) != width:
         raise RowRefused(
             _("The line has %(found)s fields; the header has %(expected)s.")
-            % {"found": len(values), "expected": len(positions)}
+            % {"found": len(values), "expected": width}
         )
     get = {name: values[i].strip() for name, i in positions.items()}
     number = get["customer_number"]
@@ -266,6 +293,7 @@ def _parse_row(line: int, values: list[str], positions: dict[str, int], seen: di
         read_on=read_on,
         anomaly=anomaly,
         reader=get["reader"][:60],
+        values=values,
     )
 
 
@@ -329,8 +357,10 @@ class _Progress:
     unchanged: int = 0
     errors: list[dict] = field(default_factory=list)
 
-    def refuse(self, line: int, number: str, reason: str) -> None:
-        self.errors.append({"line": line, "customer_number": number[:30], "reason": reason})
+    def refuse(self, line: int, number: str, reason: str, values: list[str]) -> None:
+        self.errors.append(
+            {"line": line, "customer_number": number[:30], "reason": reason, "values": list(values)}
+        )
 
 
 def reading_import_create(
@@ -457,17 +487,20 @@ def _run(reading_import: ReadingImport, progress: _Progress) -> None:
     file_check(data)
     rows_by_month: dict[datetime.date, list[Row]] = defaultdict(list)
     seen: dict[tuple[str, datetime.date], int] = {}
-    for line, values, positions in _records(_decode(data)):
+    text = _decode(data)
+    delimiter, columns = _header(text)
+    ReadingImport.objects.filter(pk=reading_import.pk).update(delimiter=delimiter, columns=columns)
+    for line, values, positions, width in _records(text):
         progress.total += 1
         try:
-            row = _parse_row(line, values, positions, seen)
+            row = _parse_row(line, values, positions, width, seen)
         except RowRefused as refused:
             number = (
                 values[positions["customer_number"]].strip()
                 if len(values) > positions["customer_number"]
                 else ""
             )
-            progress.refuse(line, number, refused.reason)
+            progress.refuse(line, number, refused.reason, values)
             progress.processed += 1
         else:
             rows_by_month[row.month].append(row)
@@ -491,7 +524,7 @@ def _run(reading_import: ReadingImport, progress: _Progress) -> None:
             progress.saved += saved
             progress.unchanged += unchanged
             for row, reason in refused:
-                progress.refuse(row.line, row.number, reason)
+                progress.refuse(row.line, row.number, reason, row.values)
             progress.processed += len(chunk)
             _save_progress(reading_import, progress)
 
@@ -534,7 +567,9 @@ def _import_chunk(reading_import: ReadingImport, month: datetime.date, chunk: li
         if not known:
             return 0, 0, refused
 
-        period = period_get_or_open(month=month)
+        # Unsaved when nobody has used the month yet: it opens only if a row is saved (below), so
+        # a file whose rows are all refused leaves no new period behind.
+        period = period_for_month(month=month)
         ids = [customers[row.number][0] for row in known]
         # This period's readings and any later one, in one query.
         existing: dict[int, tuple] = {}
@@ -589,6 +624,7 @@ def _import_chunk(reading_import: ReadingImport, month: datetime.date, chunk: li
         facts_by_customer = reading_facts_for(customer_ids=[cid for _row, cid in candidates], period=period)
         actor_id = reading_import.uploaded_by_id
         now = timezone.now()
+        accepted = []
         for row, customer_id in candidates:
             customer_facts = facts_by_customer[customer_id]
             if customer_facts.meter is None:
@@ -604,6 +640,16 @@ def _import_chunk(reading_import: ReadingImport, month: datetime.date, chunk: li
             except StandRefused as error:
                 refused.append((row, str(error)))
                 continue
+            accepted.append((row, customer_id, customer_facts, evaluation))
+        if accepted and period.pk is None:
+            period = period_get_or_open(month=month)
+            try:  # opened by someone else since we looked, and already on its way to billing
+                reading_lock_check(period=period, reading=None)
+            except ValidationError as error:
+                refused.extend((row, " ".join(error.messages)) for row, *_rest in accepted)
+                accepted = []
+        for row, customer_id, customer_facts, evaluation in accepted:
+            facts = customer_facts.facts
             new_readings.append(
                 (
                     customer_id,
@@ -645,11 +691,27 @@ def imports_recent(*, limit: int = 10) -> QuerySet[ReadingImport]:
 
 
 def reading_import_errors_csv(*, reading_import: ReadingImport) -> str:
-    """The refused rows as CSV (line, customer_number, reason), with a BOM so Excel reads UTF-8."""
+    """The refused rows as uploaded (same columns, same order, same delimiter), each with its line
+    number and the reason, so that they can be corrected and imported again.
+
+    The header is in the language of the page that asks (Indonesian column names in the
+    Indonesian UI; the import reads both). A byte-order mark tells Excel the text is UTF-8, and
+    every cell goes through `export_row`, as a name or stand such as ``=cmd|…`` must never run.
+    """
+    columns = list(reading_import.columns) or list(COLUMNS)  # imports from before columns were kept
+    indonesian = (translation.get_language() or "").startswith("id")
+    shown = [i for i, name in enumerate(columns) if name in COLUMNS]  # a re-upload's report columns go
+    header = [COLUMNS_ID[columns[i]] if indonesian else columns[i] for i in shown]
+    header += [REPORT_COLUMNS[name] if indonesian else name for name in ("line", "reason")]
     buffer = io.StringIO()
     buffer.write("\ufeff")
-    writer = csv.writer(buffer)
-    writer.writerow(["line", "customer_number", "reason"])
+    writer = csv.writer(buffer, delimiter=reading_import.delimiter or ",", lineterminator="\r\n")
+    writer.writerow(header)
     for error in reading_import.errors:
-        writer.writerow(export_row([error["line"], str(error["customer_number"]), str(error["reason"])]))
+        values = error.get("values")
+        if values is None:
+            values = [error["customer_number"] if name == "customer_number" else "" for name in columns]
+        cells = [values[i] if i < len(values) else "" for i in shown]
+        extra = values[len(columns) :]  # a row with more fields than the header keeps them, last
+        writer.writerow(export_row([*cells, error["line"], str(error["reason"]), *extra]))
     return buffer.getvalue()

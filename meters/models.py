@@ -153,7 +153,7 @@ class Reading(models.Model):
     )
     stand = models.PositiveIntegerField(_("stand"), null=True, blank=True)
     previous_stand = models.PositiveIntegerField(_("previous stand"), null=True, blank=True)
-    usage_m3 = models.PositiveIntegerField(_("usage (m3)"))
+    usage_m3 = models.PositiveIntegerField(_("usage (m³)"))
     months_covered = models.PositiveSmallIntegerField(_("months covered"), default=1)
     # Usage on a meter replaced during the period (old meter's final stand − its last stand).
     replaced_meter_usage_m3 = models.PositiveIntegerField(default=0)
@@ -214,7 +214,8 @@ class ReadingImport(models.Model):
     """A CSV file of readings uploaded for import, and what became of each of its rows.
 
     The file is kept (its SHA-256 tells a re-upload apart); `errors` lists the refused rows as
-    ``{"line", "customer_number", "reason"}`` for the report and the CSV download.
+    ``{"line", "customer_number", "reason", "values"}`` (values: the row as uploaded) for the
+    report and the CSV download.
     """
 
     class Status(models.TextChoices):
@@ -244,6 +245,10 @@ class ReadingImport(models.Model):
     unchanged_rows = models.PositiveIntegerField(_("unchanged"), default=0)
     error_rows = models.PositiveIntegerField(_("refused"), default=0)
     errors = models.JSONField(_("refused rows"), default=list, blank=True)
+    # The file's header (English names, in the file's order) and delimiter: the refused-rows
+    # download gives each row back in the columns it came in.
+    columns = models.JSONField(_("columns"), default=list, blank=True)
+    delimiter = models.CharField(_("delimiter"), max_length=1, default=",")
     started_at = models.DateTimeField(_("started at"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished at"), null=True, blank=True)
     failure = models.TextField(_("failure"), blank=True)

@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import BigIntegerField, Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
@@ -467,7 +468,7 @@ def payment_void_refusal(*, payment: Payment, cashier, today: datetime.date | No
         return _("This payment is already reversed.")
     if payment.business_date != today:
         return _("A payment can be voided only on the day it was taken (%(date)s).") % {
-            "date": payment.business_date.strftime("%d-%m-%Y")
+            "date": date_format(payment.business_date, "DATE_FORMAT")
         }
     if not cashier.has_perm(TAKE_PAYMENT):
         return _("Only a cashier can void a payment: the cash goes back from their drawer.")

@@ -139,6 +139,8 @@ LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = env.str("TIME_ZONE", default="Asia/Makassar")
 USE_I18N = True
 USE_TZ = True
+# One date, date-time, time and month format per language (pdam/formats/<lang>/formats.py).
+FORMAT_MODULE_PATH = ["pdam.formats"]
 
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
@@ -312,12 +314,14 @@ LOGGING = {
 # Content-Security-Policy (django-csp 4): no inline script anywhere, scripts only from the portal's
 # own static files. Online payment leaves for Midtrans Snap by a top-level redirect (redirect_url,
 # no snap.js), which a CSP does not restrict; a later snap.js popup would add its host here.
-# style-src keeps 'unsafe-inline' while templates still carry style="" attributes.
+# No inline style either: templates carry no style="" attribute and no <style> block (the CSS is in
+# static/; scripts set sizes through the CSSOM, which the policy allows). PDF templates are rendered
+# by WeasyPrint on the server and never served as pages, so they keep their <style>.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'", *env.list("CSP_SCRIPT_HOSTS", default=[])],
-        "style-src": ["'self'", "'unsafe-inline'"],
+        "style-src": ["'self'"],
         "img-src": ["'self'", "data:"],
         "object-src": ["'none'"],
         "base-uri": ["'self'"],

@@ -179,6 +179,8 @@ def period_close(request: HttpRequest, month: str) -> HttpResponse:
             "PeriodState": PeriodState,
         },
     )
+
+
 @require_POST
 @permission_required("billing.run_billing")
 def run_release(request: HttpRequest, pk: int) -> HttpResponse:

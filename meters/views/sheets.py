@@ -49,7 +49,7 @@ def dsml_pdf(request: HttpRequest, route: int, month: str) -> HttpResponse:
 
 
 def _percent(part: int, whole: int) -> int:
-    return round(100 * part / whole) if whole else 0
+    return min(100, round(100 * part / whole)) if whole else 0
 
 
 @permission_required("meters.view_reading")

@@ -12,6 +12,15 @@ def rupiah(amount: int | None) -> str:
     return format_rupiah(amount)
 
 
+@register.filter
+def rupiah_negative(amount: int | None) -> str:
+    """An amount taken off, shown negative: ``{{ 1234|rupiah_negative }}`` → ``-Rp 1.234``.
+
+    Nothing taken off is ``Rp 0``: a template writing ``-{{ x|rupiah }}`` would show ``-Rp 0``.
+    """
+    return format_rupiah(None if amount is None else -amount)
+
+
 @register.simple_tag
 def role_of(user) -> str:
     role = user_role(user)

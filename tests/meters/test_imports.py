@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import IntegrityError, connection, transaction
 from django.urls import reverse
+from django.utils import translation
 
 from customers.models import Customer, CustomerStatus
 from meters import imports, services
@@ -623,6 +624,7 @@ def test_upload_page_imports_and_shows_the_report(
 
     page = client.get(response["Location"]).content.decode()
     assert "juni.csv" in page
+    assert "nomor_pelanggan" in client.get(reverse("meters:import_upload")).content.decode()
     assert "Line 2 already has a reading" in page
 
     status = client.get(reverse("meters:import_status", args=[created.pk])).json()
@@ -642,10 +644,20 @@ def test_upload_page_imports_and_shows_the_report(
     download = client.get(reverse("meters:import_errors", args=[created.pk]))
     assert download["Content-Type"].startswith("text/csv")
     assert "attachment" in download["Content-Disposition"]
+    assert download.content.startswith("\ufeff".encode())  # Excel reads it as UTF-8
     lines = list(csv.reader(io.StringIO(download.content.decode("utf-8-sig"))))
     assert lines == [
-        ["line", "customer_number", "reason"],
-        ["3", "0100000001", "Line 2 already has a reading of this customer for this period."],
+        [*HEADER, "line", "reason"],
+        [
+            "0100000001",
+            "2026-06",
+            "'=cmd|x",
+            "",
+            "",
+            "",
+            "3",
+            "Line 2 already has a reading of this customer for this period.",
+        ],
     ]
 
 
@@ -725,3 +737,95 @@ def test_bulk_insert_reports_a_duplicate_as_an_integrity_error(cs_user):
             Reading, imports.READING_COLUMNS, [tuple(row)], copy=connection.vendor == "postgresql"
         )
     assert Reading.objects.count() == 1
+
+
+# --- the refused-rows download -----------------------------------------------------------------
+
+
+def test_a_file_whose_rows_are_all_refused_leaves_no_new_period(cs_user, settings):
+    settings.LANGUAGE_CODE = "en"
+    with_history(cs_user, "0100000001")  # last stand 1060
+    closed = metered("0100000002", status=CustomerStatus.CLOSED)
+    assert closed.status == CustomerStatus.CLOSED
+    assert not Period.objects.filter(month=JUNE).exists()
+    result = run(
+        cs_user,
+        csv_bytes(
+            [
+                ["0100000001", "2026-06", "1059", "2026-06-10", "", ""],  # below the last stand
+                ["0100000002", "2026-06", "1010", "2026-06-10", "", ""],  # not read any more
+                ["0100000009", "2026-06", "1010", "2026-06-10", "", ""],  # unknown
+            ]
+        ),
+    )
+    assert counts(result) == (3, 3, 0, 0, 3)
+    assert "lower" in reasons(result)[2]
+    assert not Period.objects.filter(month=JUNE).exists()
+    assert not Reading.objects.filter(period__month=JUNE).exists()
+
+
+ID_HEADER = ["tanggal_baca", "nomor_pelanggan", "stand", "periode", "pembaca", "kode_anomali"]
+
+
+def test_errors_csv_gives_the_rows_back_as_uploaded_with_headers_in_the_page_language(cs_user, settings):
+    settings.LANGUAGE_CODE = "id"
+    with_history(cs_user, "0100000001")  # last stand 1060
+    metered("0100000002", initial_stand=0)
+    # Columns in their own order, semicolons, as Excel in Indonesia writes them.
+    header = ["read_date", "customer_number", "stand", "period", "reader", "anomaly_code"]
+    rows = [
+        ["2026-06-10", "0100000001", "1059", "2026-06", "Amir", ""],  # below the last stand
+        ["2026-06-10", "0100000002", "15", "2026-06", "Amir", ""],  # saved
+        ["10-06-2026", "0100000004", " 15 ", "2026-06", "@Budi", ""],  # a date Excel rewrote
+        ["2026-06-10", "0100000003", "7", "2026-06", "Amir", "", "extra"],  # one field too many
+    ]
+    result = run(cs_user, csv_bytes(rows, delimiter=";", header=header))
+    assert counts(result) == (4, 4, 1, 0, 3)
+    assert (result.delimiter, result.columns) == (";", header)
+
+    with translation.override("id"):
+        text = imports.reading_import_errors_csv(reading_import=result)
+    assert text.startswith("\ufeff")
+    lines = list(csv.reader(io.StringIO(text[1:]), delimiter=";"))
+    assert lines[0] == [*ID_HEADER, "baris", "alasan"]
+    assert lines[1][:7] == ["2026-06-10", "0100000001", "1059", "2026-06", "Amir", "", "2"]
+    assert "lebih rendah" in lines[1][7]
+    # As uploaded: spaces kept, the formula-like reader neutralised by the kernel's export helper.
+    assert lines[2][:7] == ["10-06-2026", "0100000004", " 15 ", "2026-06", "'@Budi", "", "4"]
+    assert "TTTT-BB-HH" in lines[2][7]
+    assert lines[3][:7] == ["2026-06-10", "0100000003", "7", "2026-06", "Amir", "", "5"]
+    assert lines[3][8:] == ["extra"]  # the field beyond the header, kept after the reason
+
+    with translation.override("en"):
+        english = imports.reading_import_errors_csv(reading_import=result)
+    assert next(csv.reader(io.StringIO(english[1:]), delimiter=";")) == [*header, "line", "reason"]
+
+
+def test_a_corrected_download_imports_as_it_is(cs_user, settings):
+    settings.LANGUAGE_CODE = "id"
+    with_history(cs_user, "0100000001")  # last stand 1060
+    first = run(cs_user, csv_bytes([["0100000001", "2026-06", "1059", "2026-06-10", "", "Amir"]]))
+    assert first.error_rows == 1
+    with translation.override("id"):
+        text = imports.reading_import_errors_csv(reading_import=first)
+    corrected = text.replace(";1059;", ";1081;").replace(",1059,", ",1081,")
+    assert corrected != text
+    second = run(cs_user, corrected.encode())
+    assert counts(second) == (1, 1, 1, 0, 0)
+    reading = Reading.objects.get(customer__number="0100000001", period__month=JUNE)
+    assert (reading.stand, reading.usage_m3, reading.reader) == (1081, 21, "Amir")
+
+
+def test_errors_csv_of_an_import_from_before_the_columns_were_kept(cs_user, settings):
+    created = reading_import_create(actor=cs_user, upload=upload(csv_bytes([["x"] * 6])), queue=False)
+    ReadingImport.objects.filter(pk=created.pk).update(
+        status=ReadingImport.Status.DONE,
+        errors=[{"line": 2, "customer_number": "0100000001", "reason": "Unknown customer number."}],
+    )
+    created.refresh_from_db()
+    with translation.override("en"):
+        text = imports.reading_import_errors_csv(reading_import=created)
+    assert list(csv.reader(io.StringIO(text[1:]))) == [
+        [*HEADER, "line", "reason"],
+        ["0100000001", "", "", "", "", "", "2", "Unknown customer number."],
+    ]

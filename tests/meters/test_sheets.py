@@ -64,7 +64,7 @@ def test_dsml_lists_the_route_in_walking_order_with_last_stands(route):
     assert "Jl. Ahmad Yani No. 12" in html
     assert "DSML 01-007 · June 2026" in html
     assert "Rute Veteran" in html and "Kota Tengah" in html
-    assert "Printed 15-06-2026 11:00" in html
+    assert "Printed 15 Jun 2026 11:00" in html
     order = [html.index(n) for n in ["0100000010", "0100000020", "0100000030", "0100000040"]]
     assert order == sorted(order)
     assert "0100000050" not in html  # disconnected: not read

@@ -57,7 +57,7 @@ def test_receipt_prints_every_figure(persona_client, cash_payment, customer, set
     for text in (
         "Perumda Air Minum Tirta Contoh",
         "KAS-00000001",
-        "10-04-2026 10:30",  # local time (WITA)
+        "10 Apr 2026 10:30",  # local time (WITA)
         "Nurul Kasir",
         customer.number,
         customer.name,
@@ -70,7 +70,7 @@ def test_receipt_prints_every_figure(persona_client, cash_payment, customer, set
         "Rp 90.000",
         "Rp 100.000",
         "Rp 10.000",
-        "size: 80mm auto",
+        "/static/payments/receipt.css",  # prints on an 80 mm roll ("size: 80mm auto")
     ):
         assert text in page, text
     assert "SALINAN / COPY" not in page
@@ -109,6 +109,11 @@ def test_pdf_on_an_80mm_roll(persona_client, cash_payment, customer):
     ).stdout.decode()
     width_pt = float(info.split("Page size:")[1].split("x")[0])
     assert round(width_pt / 72 * 25.4) == 80
+    # The slip's stylesheet (static/payments/receipt_slip.css) reached WeasyPrint: a till font.
+    fonts = subprocess.run(  # noqa: S603
+        [shutil.which("pdffonts") or "pdffonts", "-"], input=pdf, capture_output=True, check=True
+    ).stdout.decode()
+    assert "Mono" in fonts
 
 
 def test_voided_receipt_says_so(persona_client, cash_payment, cashier_user, supervisor_user):

@@ -26,3 +26,16 @@ def test_no_template_holds_an_inline_script_or_handler():
                 offenders.append(f"{path.name}: {tag}")
         offenders += [f"{path.name}: {m}" for m in re.findall(r"\son[a-z]+=", text)]
     assert offenders == []
+
+
+def test_no_inline_style_is_allowed_or_needed(client):
+    policy = client.get("/login/")["Content-Security-Policy"]
+    style_src = next(part for part in policy.split(";") if part.strip().startswith("style-src"))
+    assert "unsafe-inline" not in style_src
+    offenders = []
+    for path in TEMPLATES.rglob("*.html"):
+        if path.relative_to(TEMPLATES).parts[0] == "pdf":
+            continue  # WeasyPrint renders these on the server; no browser applies the policy
+        text = path.read_text()
+        offenders += [f"{path.relative_to(TEMPLATES)}: {m}" for m in re.findall(r"<style\b|\sstyle=", text)]
+    assert offenders == []

@@ -28,3 +28,22 @@ def test_rupiah_refuses_non_integers(amount):
 
 def test_template_filter():
     assert Template("{% load pdam %}{{ x|rupiah }}").render(Context({"x": 26000})) == "Rp 26.000"
+
+
+@pytest.mark.parametrize(("amount", "text"), [(0, "Rp 0"), (600, "-Rp 600"), (1234567, "-Rp 1.234.567")])
+def test_an_amount_taken_off_is_negative_but_never_minus_zero(amount, text):
+    assert Template("{% load pdam %}{{ x|rupiah_negative }}").render(Context({"x": amount})) == text
+
+
+def test_no_template_writes_a_minus_before_an_amount():
+    """`-{{ x|rupiah }}` shows `-Rp 0` when x is 0: templates use `rupiah_negative`."""
+    import re
+    from pathlib import Path
+
+    templates = Path(__file__).resolve().parents[2] / "templates"
+    offenders = [
+        f"{path.relative_to(templates)}: {match}"
+        for path in templates.rglob("*.html")
+        for match in re.findall(r"[-−]\s*{{[^}]*\|rupiah\s*}}", path.read_text())
+    ]
+    assert offenders == []

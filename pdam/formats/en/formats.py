@@ -1,0 +1,8 @@
+# English, in the same order as Indonesian (no US month-first dates): 4 Dec 2026 · 4 Dec 2026 14:05
+DATE_FORMAT = "j M Y"
+SHORT_DATE_FORMAT = DATE_FORMAT
+DATETIME_FORMAT = "j M Y H:i"
+SHORT_DATETIME_FORMAT = DATETIME_FORMAT
+TIME_FORMAT = "H:i"
+YEAR_MONTH_FORMAT = "F Y"
+MONTH_DAY_FORMAT = "j M"

@@ -34,6 +34,7 @@ from payments.models import (
     ReviewItem,
     ReviewKind,
 )
+from payments.notices import payment_received_notice
 from pdam.audit import audit_record
 from pdam.money import format_rupiah
 
@@ -179,6 +180,7 @@ def cash_payment_take(
                 "credit_used": [None, credit],
             },
         )
+        payment_received_notice(payment)
     return payment
 
 
@@ -244,6 +246,7 @@ def online_settlement_apply(
         },
         reason=detail,
     )
+    payment_received_notice(payment)
     if overpaid:
         credit_apply(customer_id=order.customer_id)
     return payment

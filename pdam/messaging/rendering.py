@@ -18,7 +18,7 @@ from pdam.money import format_rupiah
 
 # Template name → the context keys that fill the WhatsApp template's body parameters, in order.
 WHATSAPP_PARAMETERS: dict[str, tuple[str, ...]] = {
-    "invoice_issued": ("name", "customer_number", "period", "amount", "due_date", "pay_url"),
+    "invoice_issued": ("name", "customer_number", "period_month", "amount", "due_date", "pay_url"),
     "payment_received": ("name", "customer_number", "receipt_number", "amount", "receipt_url"),
     "one_time_code": ("code", "minutes"),
 }
@@ -45,14 +45,16 @@ def utility_identity() -> dict:
 
 def _shown(context: dict) -> dict:
     """Context values as people read them: keys ending in ``amount`` hold int Rupiah, keys ending
-    in ``date`` an ISO date; both are formatted in the active language."""
+    in ``date`` an ISO date, in ``month`` the ISO date of a month's first day; each is formatted
+    in the active language."""
     shown = {}
     for name, value in context.items():
         if name.endswith("amount") and isinstance(value, int) and not isinstance(value, bool):
             value = format_rupiah(value)
-        elif name.endswith("date") and isinstance(value, str):
+        elif name.endswith(("date", "month")) and isinstance(value, str):
             with contextlib.suppress(ValueError):  # not a date after all: shown as it is
-                value = date_format(datetime.date.fromisoformat(value), "j F Y")
+                shape = "j F Y" if name.endswith("date") else "F Y"
+                value = date_format(datetime.date.fromisoformat(value), shape)
         shown[name] = value
     return shown
 

@@ -312,7 +312,7 @@ def test_sms_through_the_http_gateway(settings):
 INVOICE = {
     "name": "Budi Santoso",
     "customer_number": "0101000001",
-    "period": "Oktober 2026",
+    "period_month": "2026-10-01",
     "amount": 47_300,
     "due_date": "2026-10-20",
     "pay_url": "http://portal.test/payments/my-bills/",
@@ -346,10 +346,10 @@ def test_invoice_template_in_english():
     assert rendered.html == ""
     assert rendered.text.startswith("Dear Budi Santoso,")
     assert (
-        "Your water bill for Oktober 2026 (connection 0101000001) is Rp 47.300, due on 20 October 2026."
+        "Your water bill for October 2026 (connection 0101000001) is Rp 47.300, due on 20 October 2026."
         in rendered.text
     )
-    assert rendered.parameters[4] == "20 October 2026"
+    assert rendered.parameters[2:5] == ("October 2026", "Rp 47.300", "20 October 2026")
 
 
 # --- Production guard ----------------------------------------------------------------------------

@@ -282,7 +282,7 @@ def _finish_if_complete(run_id: int) -> None:
     finished = BillRun.objects.filter(
         pk=run_id, state=BillRunState.RUNNING, chunks_done__gte=F("chunks_total")
     ).update(state=BillRunState.DONE, finished_at=timezone.now())
-    if finished:
+    if finished and settings.MESSAGING_INVOICE_NOTICES:
         # The customers hear of their invoices once the run is done, in the background.
         from billing.tasks import invoice_notices_queue
 

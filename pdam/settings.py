@@ -278,6 +278,9 @@ MESSAGING_RETRY_BASE_SECONDS = env.int("MESSAGING_RETRY_BASE_SECONDS", default=6
 MESSAGING_BATCH_SIZE = env.int("MESSAGING_BATCH_SIZE", default=200)
 # A message claimed this long ago and still "sending" is taken back (its worker died).
 MESSAGING_CLAIM_STALE_SECONDS = env.int("MESSAGING_CLAIM_STALE_SECONDS", default=5 * 60)
+# After each bill run, tell every customer of the new invoice (off: the bill run's benchmark
+# workers, which measure billing alone).
+MESSAGING_INVOICE_NOTICES = env.bool("MESSAGING_INVOICE_NOTICES", default=True)
 MESSAGING_TIMEOUT_SECONDS = env.float("MESSAGING_TIMEOUT_SECONDS", default=10.0)
 # Delivery-status callbacks are signed: HMAC-SHA256 of the body with this secret (for WhatsApp,
 # the Meta app secret: the X-Hub-Signature-256 header); the verify token answers Meta's handshake.

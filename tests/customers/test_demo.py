@@ -26,8 +26,9 @@ def test_seed_demo_creates_demo_logins_when_debug_is_on(settings, django_user_mo
     assert django_user_model.objects.filter(username="admin").exists()
 
 
-def test_seed_demo_builds_a_utility_and_is_idempotent(django_user_model):
-    call_command("seed_demo", customers=120, quiet=True, demo_logins_in_production=True)
+def test_seed_demo_builds_a_utility_and_is_idempotent(django_user_model, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox sends on commit
+        call_command("seed_demo", customers=120, quiet=True, demo_logins_in_production=True)
     call_command("seed_demo", customers=120, quiet=True, demo_logins_in_production=True)
 
     assert Customer.objects.count() == 120

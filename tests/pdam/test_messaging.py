@@ -388,3 +388,16 @@ def test_system_check_names_unknown_and_unconfigured_providers(settings):
     ]
     with pytest.raises(ImproperlyConfigured):
         providers.provider_for("email")
+
+
+def test_messages_work_drains_the_outbox():
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    for n in range(3):
+        receipt(key=f"k{n}")
+    out = StringIO()
+    call_command("messages_work", stdout=out)
+    assert out.getvalue().strip() == "sent=3 retried=0 failed=0"
+    assert set(Message.objects.values_list("state", flat=True)) == {MessageState.SENT}

@@ -279,9 +279,14 @@ def _bill_chunk(chunk: BillRunChunk, *, look_for_invoiced: bool) -> None:
 
 
 def _finish_if_complete(run_id: int) -> None:
-    BillRun.objects.filter(pk=run_id, state=BillRunState.RUNNING, chunks_done__gte=F("chunks_total")).update(
-        state=BillRunState.DONE, finished_at=timezone.now()
-    )
+    finished = BillRun.objects.filter(
+        pk=run_id, state=BillRunState.RUNNING, chunks_done__gte=F("chunks_total")
+    ).update(state=BillRunState.DONE, finished_at=timezone.now())
+    if finished and settings.MESSAGING_INVOICE_NOTICES:
+        # The customers hear of their invoices once the run is done, in the background.
+        from billing.tasks import invoice_notices_queue
+
+        transaction.on_commit(lambda: invoice_notices_queue.delay(run_id))
 
 
 # --- Billing one route ------------------------------------------------------------------------

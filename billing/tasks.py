@@ -4,7 +4,7 @@ from celery import shared_task
 from django.conf import settings
 from django.utils import timezone
 
-from billing import bill_run
+from billing import bill_run, notices
 
 
 @shared_task(acks_late=True, time_limit=20 * 60, soft_time_limit=18 * 60)
@@ -20,3 +20,9 @@ def bill_run_scheduled() -> str:
     if not settings.BILL_RUN_DAY or today.day != settings.BILL_RUN_DAY:
         return "not today"
     return bill_run.bill_run_start_scheduled(month=today.replace(day=1))
+
+
+@shared_task(acks_late=True, time_limit=30 * 60, soft_time_limit=28 * 60)
+def invoice_notices_queue(bill_run_id: int) -> int:
+    """After a run: queue the "new invoice" messages (idempotent: one per invoice)."""
+    return notices.invoice_notices_queue(bill_run_id=bill_run_id)

@@ -268,6 +268,9 @@ class CustomerRow:
     name: str
     address: str
     phone: str
+    email: str
+    message_channel: str
+    messages_opt_out: bool
     route: Route
     route_sequence: int
     tariff_class: TariffClass
@@ -283,20 +286,39 @@ def _customer_rows(*, count: int, registry: Registry, seed: int) -> Iterator[Cus
     next_number = dict.fromkeys((z.code for z in registry.zones), 0)
     start = timezone.localdate().replace(day=1) - datetime.timedelta(days=365 * 15)
     per_route = max(1, -(-count // len(registry.routes)))
+    # Contact details draw from their own stream, so that names and numbers stay as they were.
+    contact_rng = random.Random(seed + 1)
     for i in range(count):
         route = registry.routes[i // per_route]
         next_number[route.zone.code] += 1
+        number = f"{route.zone.code}{next_number[route.zone.code]:08d}"
+        name = _name(rng, classes[i])
+        address = _address(rng)
+        phone = f"08{rng.choice('1258')}{rng.randint(10**7, 10**9 - 1)}" if rng.random() < 0.8 else ""
+        email, channel, opt_out = _contact(contact_rng, number=number, name=name, has_phone=bool(phone))
         yield CustomerRow(
-            number=f"{route.zone.code}{next_number[route.zone.code]:08d}",
-            name=_name(rng, classes[i]),
-            address=_address(rng),
-            phone=f"08{rng.choice('1258')}{rng.randint(10**7, 10**9 - 1)}" if rng.random() < 0.8 else "",
+            number=number,
+            name=name,
+            address=address,
+            phone=phone,
+            email=email,
+            message_channel=channel,
+            messages_opt_out=opt_out,
             route=route,
             route_sequence=(i % per_route + 1) * 10,
             tariff_class=classes[i],
             status=statuses[i],
             connected_on=start + datetime.timedelta(days=rng.randint(0, 365 * 14)),
         )
+
+
+def _contact(rng: random.Random, *, number: str, name: str, has_phone: bool) -> tuple[str, str, bool]:
+    """An e-mail for about half the customers (at example.com, which delivers nowhere), the
+    channel they prefer, and a few who want no informational messages."""
+    first = "".join(ch for ch in name.lower().split()[0] if ch.isascii() and ch.isalpha()) or "pelanggan"
+    email = f"{first}.{number}@example.com" if rng.random() < 0.5 else ""
+    channel = rng.choices(["whatsapp", "email", "sms"], weights=[75, 15, 10])[0] if has_phone else "email"
+    return email, channel, rng.random() < 0.03
 
 
 def seed_registry(*, customers: int, seed: int = 2026, stdout=None) -> int:
@@ -335,6 +357,9 @@ def _orm_customers(rows: Iterator[CustomerRow]) -> None:
                     name=r.name,
                     address=r.address,
                     phone=r.phone,
+                    email=r.email,
+                    message_channel=r.message_channel,
+                    messages_opt_out=r.messages_opt_out,
                     route=r.route,
                     route_sequence=r.route_sequence,
                     tariff_class=r.tariff_class,
@@ -380,8 +405,8 @@ def _copy_customers(rows: Iterator[CustomerRow]) -> None:
         for index in TRIGRAM_INDEXES:
             cursor.execute(f"DROP INDEX IF EXISTS {index}")
         columns = (
-            "number, name, address, phone, email, route_id, route_sequence, tariff_class_id, "
-            "status, connected_on, created_at, registration_code"
+            "number, name, address, phone, email, message_channel, messages_opt_out, route_id, "
+            "route_sequence, tariff_class_id, status, connected_on, created_at, registration_code"
         )
         with cursor.copy(f"COPY customers_customer ({columns}) FROM STDIN") as copy:
             for r in rows:
@@ -391,7 +416,9 @@ def _copy_customers(rows: Iterator[CustomerRow]) -> None:
                         r.name,
                         r.address,
                         r.phone,
-                        "",
+                        r.email,
+                        r.message_channel,
+                        r.messages_opt_out,
                         r.route.pk,
                         r.route_sequence,
                         r.tariff_class.pk,

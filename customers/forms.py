@@ -65,7 +65,17 @@ class CustomerEditForm(CustomerForm):
     )
 
     class Meta(CustomerForm.Meta):
-        fields = ["name", "address", "phone", "email", "route", "route_sequence", "tariff_class"]
+        fields = [
+            "name",
+            "address",
+            "phone",
+            "email",
+            "message_channel",
+            "messages_opt_out",
+            "route",
+            "route_sequence",
+            "tariff_class",
+        ]
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -73,9 +83,15 @@ class CustomerEditForm(CustomerForm):
             "name",
             "address",
             Row(Column("phone"), Column("email")),
+            Row(Column("message_channel"), Column("messages_opt_out", css_class="pt-md-4")),
             Row(Column("route", css_class="col-md-6"), Column("route_sequence"), Column("tariff_class")),
             "reason",
         )
+        # A form posted without the preference (an older page) keeps the one on file.
+        self.fields["message_channel"].required = False
+
+    def clean_message_channel(self) -> str:
+        return self.cleaned_data.get("message_channel") or self.instance.message_channel
 
 
 class StatusChangeForm(forms.Form):

@@ -80,6 +80,14 @@ class CustomerStatus(models.TextChoices):
     CLOSED = "closed", _("Closed")
 
 
+class MessageChannelChoice(models.TextChoices):
+    """How the customer wants to hear from the utility (the outbox's channels)."""
+
+    WHATSAPP = "whatsapp", _("WhatsApp")
+    EMAIL = "email", _("E-mail")
+    SMS = "sms", _("SMS")
+
+
 class Customer(models.Model):
     """A connection (sambungan) and the person or business it serves."""
 
@@ -90,6 +98,15 @@ class Customer(models.Model):
     address = models.CharField(_("address"), max_length=255)
     phone = models.CharField(_("phone"), max_length=20, blank=True)
     email = models.EmailField(_("email"), blank=True)
+    # Contact preferences: the channel messages go to first (another one is used when it has no
+    # address), and an opt-out of informational messages (legal notices are always sent).
+    message_channel = models.CharField(
+        _("messages by"),
+        max_length=16,
+        choices=MessageChannelChoice.choices,
+        default=MessageChannelChoice.WHATSAPP,
+    )
+    messages_opt_out = models.BooleanField(_("no informational messages"), default=False)
     # The zone is the route's: a customer moves zone by moving route.
     route = models.ForeignKey(
         Route, verbose_name=_("route"), on_delete=models.PROTECT, related_name="customers"

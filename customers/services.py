@@ -25,7 +25,17 @@ STATUS_TRANSITIONS: dict[str, set[str]] = {
 }
 
 # The fields CS staff edit, in the order the audit trail lists them.
-EDITABLE_FIELDS = ["name", "address", "phone", "email", "route", "route_sequence", "tariff_class"]
+EDITABLE_FIELDS = [
+    "name",
+    "address",
+    "phone",
+    "email",
+    "message_channel",
+    "messages_opt_out",
+    "route",
+    "route_sequence",
+    "tariff_class",
+]
 
 
 def _display(customer: Customer) -> dict:
@@ -34,6 +44,8 @@ def _display(customer: Customer) -> dict:
         "address": customer.address,
         "phone": customer.phone,
         "email": customer.email,
+        "message_channel": customer.get_message_channel_display(),
+        "messages_opt_out": customer.messages_opt_out,
         "route": str(customer.route),
         "route_sequence": customer.route_sequence,
         "tariff_class": str(customer.tariff_class),

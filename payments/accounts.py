@@ -25,10 +25,9 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch, Q, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from billing.models import Invoice
@@ -46,6 +45,8 @@ from payments.models import (
 )
 from payments.selectors import invoice_amount_due, invoices_outstanding, invoices_outstanding_of
 from pdam.audit import audit_record
+from pdam.messaging.models import MessageChannel, MessageKind
+from pdam.messaging.services import Recipient, message_queue
 from pdam.roles import Role, user_create
 from pdam.throttle import Throttle, throttle_hit
 
@@ -275,7 +276,7 @@ def _one_time_code_issue(*, customer: Customer) -> None:
     with transaction.atomic():
         # One row per connection at most: the new code replaces every earlier one, used or not.
         OneTimeCode.objects.filter(customer=customer).delete()
-        OneTimeCode.objects.create(
+        row = OneTimeCode.objects.create(
             customer=customer,
             code_hash=_one_time_code_hash(customer_id=customer.pk, code=code),
             created_at=now,
@@ -287,15 +288,21 @@ def _one_time_code_issue(*, customer: Customer) -> None:
             obj=customer,
             changes={"email": mask_email(address)},
         )
-        minutes = max(1, round(one_time_code_ttl() / 60))
-        subject = _("Your one-time code for connection %(number)s") % {"number": customer.number}
-        body = _(
-            "Your one-time code for connection %(number)s at %(utility)s is %(code)s. It works once, "
-            "for %(minutes)s minutes. If you did not ask for it, ignore this message: nobody can use "
-            "your connection without the code."
-        ) % {"number": customer.number, "utility": settings.UTILITY_NAME, "code": code, "minutes": minutes}
-        transaction.on_commit(
-            lambda: send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address], fail_silently=True)
+        # Through the outbox as a secret: sent on commit, and the code is not kept once sent.
+        message_queue(
+            recipient=Recipient(
+                channel=MessageChannel.EMAIL, address=address, name=f"{customer.number} {customer.name}"
+            ),
+            template="one_time_code",
+            key=f"one_time_code:{row.pk}",
+            kind=MessageKind.SERVICE,
+            secret=True,
+            language=translation.get_language() or settings.LANGUAGE_CODE,  # the asker's language
+            context={
+                "customer_number": customer.number,
+                "code": code,
+                "minutes": max(1, round(one_time_code_ttl() / 60)),
+            },
         )
 
 

@@ -34,6 +34,7 @@ from payments.models import (
     ReviewItem,
     ReviewKind,
 )
+from payments.notices import payment_received_notice
 from pdam.audit import audit_record
 from pdam.money import format_rupiah
 from pdam.transactions import require_atomic
@@ -183,6 +184,7 @@ def cash_payment_take(
                 "credit_used": [None, credit],
             },
         )
+        payment_received_notice(payment)
     return payment
 
 
@@ -249,6 +251,7 @@ def online_settlement_apply(
         },
         reason=detail,
     )
+    payment_received_notice(payment)
     if overpaid:
         credit_apply(customer_id=order.customer_id)
     return payment

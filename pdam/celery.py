@@ -35,4 +35,9 @@ app.conf.beat_schedule = {
         "task": "payments.tasks.credits_apply",
         "schedule": crontab(hour=3, minute=0),
     },
+    # The message outbox: retries, rate-limited leftovers and messages of a dead worker.
+    "messages-send": {
+        "task": "pdam.tasks.messages_send",
+        "schedule": crontab(minute="*"),
+    },
 }

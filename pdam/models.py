@@ -36,3 +36,7 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.occurred_at:%Y-%m-%d %H:%M} {self.action}"
+
+
+# The outbox lives in its own package; imported here so that `pdam`'s migrations hold it.
+from pdam.messaging.models import Message  # noqa: E402,F401

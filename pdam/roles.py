@@ -42,11 +42,13 @@ _INVOICES_VIEW = {"billing.view_invoice"}
 
 # Payments and shifts are read by every staff role but CS's (CS sees them on the customer page).
 _PAYMENTS_VIEW = {"payments.view_payment", "payments.view_cashiershift"}
+# The message outbox: CS answers "did you send it?", supervisors watch delivery.
+_OUTBOX_VIEW = {"pdam.view_message"}
 _PAYMENTS_REVIEW = {"payments.review_payments", "payments.refund_credit", "payments.approve_void"}
 
 ROLE_PERMISSIONS: dict[Role, set[str]] = {
     Role.CUSTOMER: set(),
-    Role.CS: _CS | _TARIFFS_VIEW | _CORRECTIONS | _INVOICES_VIEW | {"payments.view_payment"},
+    Role.CS: _CS | _TARIFFS_VIEW | _CORRECTIONS | _INVOICES_VIEW | {"payments.view_payment"} | _OUTBOX_VIEW,
     Role.CASHIER: {"customers.view_customer", "payments.take_payment"} | _INVOICES_VIEW | _PAYMENTS_VIEW,
     Role.MANAGER: {"customers.view_customer", "customers.view_registry_report", "billing.view_billrun"}
     | _READINGS_VIEW
@@ -66,7 +68,8 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
     | _CORRECTIONS
     | _INVOICES_VIEW
     | _PAYMENTS_VIEW
-    | _PAYMENTS_REVIEW,
+    | _PAYMENTS_REVIEW
+    | _OUTBOX_VIEW,
     Role.ADMIN: set(),  # every permission, see roles_sync
 }
 

@@ -275,6 +275,45 @@ MIDTRANS_ORDER_EXPIRY_MINUTES = env.int("MIDTRANS_ORDER_EXPIRY_MINUTES", default
 # Days a stored Midtrans notification is kept (those tied to a payment or a review item stay).
 NOTIFICATION_RETENTION_DAYS = env.int("NOTIFICATION_RETENTION_DAYS", default=180)
 
+# Messages to customers (pdam.messaging): one outbox, a provider per channel. "local" keeps every
+# message in the outbox only (the staff outbox page shows it) and is refused without DEBUG, like the
+# Midtrans simulator; "email" uses Django's e-mail backend; "whatsapp" the WhatsApp Business Cloud
+# API; "http" a generic SMS gateway; empty turns the channel off.
+MESSAGING_PROVIDERS = {
+    "email": env.str("MESSAGING_EMAIL_PROVIDER", default="email"),
+    "whatsapp": env.str("MESSAGING_WHATSAPP_PROVIDER", default="local" if DEBUG else ""),
+    "sms": env.str("MESSAGING_SMS_PROVIDER", default="local" if DEBUG else ""),
+}
+if not DEBUG and "local" in MESSAGING_PROVIDERS.values():
+    raise ImproperlyConfigured("The local message provider keeps messages unsent: it needs DEBUG on.")
+# Messages a channel may send per minute (0: no limit), across all workers.
+MESSAGING_RATE_PER_MINUTE = {
+    "email": env.int("MESSAGING_EMAIL_PER_MINUTE", default=600),
+    "whatsapp": env.int("MESSAGING_WHATSAPP_PER_MINUTE", default=1200),
+    "sms": env.int("MESSAGING_SMS_PER_MINUTE", default=300),
+}
+# Attempts before a message is marked failed; the wait before a retry doubles from the base.
+MESSAGING_MAX_ATTEMPTS = env.int("MESSAGING_MAX_ATTEMPTS", default=6)
+MESSAGING_RETRY_BASE_SECONDS = env.int("MESSAGING_RETRY_BASE_SECONDS", default=60)
+MESSAGING_BATCH_SIZE = env.int("MESSAGING_BATCH_SIZE", default=200)
+# A message claimed this long ago and still "sending" is taken back (its worker died).
+MESSAGING_CLAIM_STALE_SECONDS = env.int("MESSAGING_CLAIM_STALE_SECONDS", default=5 * 60)
+# After each bill run, tell every customer of the new invoice (off: the bill run's benchmark
+# workers, which measure billing alone).
+MESSAGING_INVOICE_NOTICES = env.bool("MESSAGING_INVOICE_NOTICES", default=True)
+MESSAGING_TIMEOUT_SECONDS = env.float("MESSAGING_TIMEOUT_SECONDS", default=10.0)
+# Delivery-status callbacks are signed: HMAC-SHA256 of the body with this secret (for WhatsApp,
+# the Meta app secret: the X-Hub-Signature-256 header); the verify token answers Meta's handshake.
+MESSAGING_CALLBACK_SECRET = env.str("MESSAGING_CALLBACK_SECRET", default="")
+MESSAGING_CALLBACK_VERIFY_TOKEN = env.str("MESSAGING_CALLBACK_VERIFY_TOKEN", default="")
+WHATSAPP_API_URL = env.str("WHATSAPP_API_URL", default="https://graph.facebook.com")
+WHATSAPP_API_VERSION = env.str("WHATSAPP_API_VERSION", default="v21.0")
+WHATSAPP_PHONE_NUMBER_ID = env.str("WHATSAPP_PHONE_NUMBER_ID", default="")
+WHATSAPP_ACCESS_TOKEN = env.str("WHATSAPP_ACCESS_TOKEN", default="")
+SMS_API_URL = env.str("SMS_API_URL", default="")
+SMS_API_KEY = env.str("SMS_API_KEY", default="")
+SMS_SENDER = env.str("SMS_SENDER", default=UTILITY_SHORT_NAME[:11])
+
 # Security. Production (DEBUG off) gets HTTPS-only cookies, HSTS and redirects by default;
 # each can be turned off from the environment, e.g. behind a proxy that already redirects.
 SECURE_PROXY_SSL_HEADER = (

@@ -70,6 +70,10 @@ REPRINTERS = {**PAYMENT_OWNERS, "anonymous": LOGIN, "customer": DENIED, "other_c
 PAYMENT_REVIEWERS = VERIFIERS
 # Midtrans posts notifications with no session: an empty body is refused as "not a notification".
 NOTIFICATION = dict.fromkeys(PERSONAS, 400)
+# The message outbox: CS and supervisors (and admins).
+OUTBOX_READERS = {**STAFF, "cashier": DENIED, "manager": DENIED}
+# Delivery statuses come signed from the providers; an unsigned post is refused, whoever sends it.
+STATUS_CALLBACK = dict.fromkeys(PERSONAS, DENIED)
 
 # url name → (method, kwargs from the fixtures, expected outcome per persona)
 MATRIX = {
@@ -152,6 +156,8 @@ MATRIX = {
     "payments:receipt_pdf": ("get", {"receipt_number": "receipt"}, PAYMENT_OWNERS),
     "payments:receipt_reprint": ("post", {"receipt_number": "receipt"}, REPRINTERS),
     "payments:payment_void": ("get", {"receipt_number": "receipt"}, CASHIERS),
+    "messaging:outbox": ("get", {}, OUTBOX_READERS),
+    "messaging:status_callback": ("post", {}, STATUS_CALLBACK),
     "admin:index": ("get", {}, ADMINS),
 }
 

@@ -26,8 +26,9 @@ def test_seed_demo_creates_demo_logins_when_debug_is_on(settings, django_user_mo
     assert django_user_model.objects.filter(username="admin").exists()
 
 
-def test_seed_demo_builds_a_utility_and_is_idempotent(django_user_model):
-    call_command("seed_demo", customers=120, quiet=True, demo_logins_in_production=True)
+def test_seed_demo_builds_a_utility_and_is_idempotent(django_user_model, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):  # the outbox sends on commit
+        call_command("seed_demo", customers=120, quiet=True, demo_logins_in_production=True)
     call_command("seed_demo", customers=120, quiet=True, demo_logins_in_production=True)
 
     assert Customer.objects.count() == 120
@@ -44,6 +45,20 @@ def test_seed_demo_builds_a_utility_and_is_idempotent(django_user_model):
     assert budi.check_password("pdam-demo-2026")
     assert budi.connections.count() == 2
     assert not django_user_model.objects.get(username="cs").is_staff
+    # Contact details, and the latest bill run's messages in the outbox (sent, in development).
+    assert Customer.objects.exclude(email="").exists()
+    assert Customer.objects.exclude(phone="").exists()
+    from billing.models import BillRun, Invoice
+    from pdam.messaging.models import Message, MessageState
+
+    latest = BillRun.objects.order_by("-finished_at").first()
+    keys = set(Message.objects.values_list("key", flat=True))
+    assert keys  # the seed's customers are reachable
+    assert keys <= {
+        f"invoice:{n}:issued"
+        for n in Invoice.objects.filter(bill_run=latest).values_list("number", flat=True)
+    }
+    assert set(Message.objects.values_list("state", flat=True)) == {MessageState.SENT}
 
 
 def test_seed_demo_numbers_follow_the_zone_and_walking_order():
@@ -57,6 +72,7 @@ def test_seed_demo_numbers_follow_the_zone_and_walking_order():
 def test_seed_demo_copy_path_on_postgres():
     call_command("seed_demo", customers=6000, quiet=True, demo_logins_in_production=True)
     assert Customer.objects.count() == 6000
+    assert 2500 < Customer.objects.exclude(email="").count() < 3500  # about half
     assert (
         CustomerStatusChange.objects.count() == Customer.objects.exclude(status=CustomerStatus.ACTIVE).count()
     )

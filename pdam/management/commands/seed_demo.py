@@ -6,9 +6,12 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
+from django.test.utils import override_settings
 from django.utils import timezone
 
 from billing.demo import seed_invoices, seed_tariffs
+from billing.models import BillRun, BillRunState
+from billing.notices import invoice_notices_queue
 from customers.demo import seed_registry
 from customers.models import Customer, CustomerStatus
 from meters.demo import seed_meters
@@ -75,12 +78,27 @@ class Command(BaseCommand):
         if readings:
             self.stdout.write(f"seed_readings={readings}")
             self.stdout.write(f"seed_meters_seconds={time.perf_counter() - started:.1f}")
-        invoices = seed_invoices(stdout=None if quiet else self.stdout)
+        # A year of history is billed at once: nobody is told of last year's bills.
+        with override_settings(MESSAGING_INVOICE_NOTICES=False):
+            invoices = seed_invoices(stdout=None if quiet else self.stdout)
         if invoices:
             self.stdout.write(f"seed_invoices={invoices}")
+            self.stdout.write(f"seed_messages={self._latest_invoice_messages()}")
         self._users()
         if not quiet:
             self._print_logins()
+
+    def _latest_invoice_messages(self) -> int:
+        """The latest bill run's "new invoice" messages, so that the outbox shows them. In
+        development e-mail goes to the local provider too, not hundreds of e-mails to the console."""
+        run = BillRun.objects.filter(state=BillRunState.DONE).order_by("-finished_at", "-pk").first()
+        if run is None:
+            return 0
+        providers = settings.MESSAGING_PROVIDERS
+        if settings.DEBUG:
+            providers = {**providers, "email": "local"}
+        with override_settings(MESSAGING_PROVIDERS=providers):
+            return invoice_notices_queue(bill_run_id=run.pk)
 
     @transaction.atomic
     def _users(self) -> None:

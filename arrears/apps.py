@@ -3,5 +3,12 @@ from django.utils.translation import gettext_lazy as _
 
 
 class ArrearsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
     name = "arrears"
     verbose_name = _("Arrears")
+
+    def ready(self) -> None:
+        from arrears import surcharges
+        from payments.extensions import register_surcharge
+
+        register_surcharge(surcharges.late_fees_owed)

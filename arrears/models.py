@@ -91,6 +91,12 @@ class LateFeeRule(models.Model):
         return f"{self.scope_label} {self.effective_from:%Y-%m-%d}"
 
     @property
+    def percent_label(self) -> str:
+        """``10 %``, ``2,5 %``: the percentage as the decree writes it."""
+        whole, rest = divmod(self.percent_bp, 100)
+        return f"{whole},{rest:02d}".rstrip("0").rstrip(",") + " %" if rest else f"{whole} %"
+
+    @property
     def scope_label(self) -> str:
         if self.tariff_class_id:
             return str(self.tariff_class)

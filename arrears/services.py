@@ -8,16 +8,15 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from arrears.models import LateFee, LateFeeRule, LateFeeShape, LateFeeWaiver, WaiverState
 from arrears.rules import RuleSnapshot, rule_for, steps_due
+from arrears.selectors import invoices_outstanding, waiver_fees
 from billing.models import Invoice, InvoiceStatus
 from customers.models import Customer, Kelompok, TariffClass, Zone
 from meters.models import Period
-from payments.models import PaymentAllocation
 from pdam.audit import audit_record
 
 # Invoices read and charged per statement by the nightly run.
@@ -131,11 +130,6 @@ def late_fee_rule_create(
 # --- Charging denda ------------------------------------------------------------------------------
 
 
-def _outstanding(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
-    live = PaymentAllocation.objects.filter(invoice=OuterRef("pk"), released_at__isnull=True)
-    return invoices.filter(status=InvoiceStatus.ISSUED).filter(~Exists(live))
-
-
 _INVOICE_FIELDS = ("pk", "total", "due_date", "tariff_class_id", "tariff_class__kelompok")
 
 
@@ -186,7 +180,7 @@ def late_fees_assess(*, on: datetime.date, chunk_size: int = ASSESS_CHUNK) -> As
         return AssessResult(0, 0, 0)
     # The earliest due date that can have earned a step by `on`.
     latest_due = on - datetime.timedelta(days=min(rule.start_days_after_due for rule in rules))
-    candidates = _outstanding(Invoice.objects.filter(due_date__lte=latest_due)).order_by("pk")
+    candidates = invoices_outstanding(Invoice.objects.filter(due_date__lte=latest_due)).order_by("pk")
     read = charged = amount = 0
     last_pk = 0
     while True:
@@ -218,7 +212,9 @@ def late_fees_charge(*, invoices: Sequence[Invoice], on: datetime.date) -> dict[
     candidate_ids = [i.pk for i in invoices if i.status == InvoiceStatus.ISSUED and i.due_date < on]
     if not candidate_ids:
         return owed
-    rows = list(_outstanding(Invoice.objects.filter(pk__in=candidate_ids)).values_list(*_INVOICE_FIELDS))
+    rows = list(
+        invoices_outstanding(Invoice.objects.filter(pk__in=candidate_ids)).values_list(*_INVOICE_FIELDS)
+    )
     if not rows:
         return owed
     ids = [row[0] for row in rows]
@@ -241,20 +237,6 @@ def late_fees_charge(*, invoices: Sequence[Invoice], on: datetime.date) -> dict[
 
 
 # --- Waivers (pemutihan) ---------------------------------------------------------------------------
-
-
-def _waiver_fees(waiver: LateFeeWaiver) -> QuerySet[LateFee]:
-    """The fees `waiver` covers that are still owed: not waived, on unpaid issued invoices."""
-    invoices = Invoice.objects.all()
-    if waiver.customer_id:
-        invoices = invoices.filter(customer_id=waiver.customer_id)
-    if waiver.period_id:
-        invoices = invoices.filter(period_id=waiver.period_id)
-    if waiver.tariff_class_id:
-        invoices = invoices.filter(tariff_class_id=waiver.tariff_class_id)
-    if waiver.zone_id:
-        invoices = invoices.filter(route__zone_id=waiver.zone_id)
-    return LateFee.objects.filter(waiver__isnull=True, invoice__in=_outstanding(invoices).values("pk"))
 
 
 def late_fee_waiver_request(
@@ -311,12 +293,12 @@ def late_fee_waiver_approve(*, actor, waiver: LateFeeWaiver, note: str = "") -> 
     (no longer owed). Refused for the person who asked for it."""
     with transaction.atomic():
         locked = _waiver_for_decision(actor, waiver)
-        fees = _waiver_fees(locked)
+        fees = waiver_fees(locked)
         # Lock the invoices in id order, as payments does: a payment taken at the same moment
         # either settles with the denda before this, or after it without.
         invoice_ids = list(fees.order_by().values_list("invoice_id", flat=True).distinct())
         list(Invoice.objects.select_for_update().filter(pk__in=invoice_ids).order_by("pk").values_list("pk"))
-        waived = list(_waiver_fees(locked).values_list("pk", "amount"))
+        waived = list(waiver_fees(locked).values_list("pk", "amount"))
         LateFee.objects.filter(pk__in=[pk for pk, _amount in waived]).update(waiver=locked)
         locked.state = WaiverState.APPROVED
         locked.decided_by = actor

@@ -36,6 +36,7 @@ urlpatterns = [
     path("meters/", include("meters.urls")),
     path("billing/", include("billing.urls")),
     path("payments/", include("payments.urls")),
+    path("arrears/", include("arrears.urls")),
     path("admin/login/", views.admin_login),
     path("admin/", admin.site.urls),
 ]

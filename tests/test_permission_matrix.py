@@ -9,6 +9,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from arrears.models import LateFeeWaiver
 from billing.models import BillRun, BillRunState, Invoice, InvoiceCorrection
 from meters.models import ReadingImport
 from payments import cashier, services
@@ -68,6 +69,13 @@ REPRINTERS = {**PAYMENT_OWNERS, "anonymous": LOGIN, "customer": DENIED, "other_c
 PAYMENT_REVIEWERS = VERIFIERS
 # Midtrans posts notifications with no session: an empty body is refused as "not a notification".
 NOTIFICATION = dict.fromkeys(PERSONAS, 400)
+
+# Late fees: rules are read by managers and supervisors and set by supervisors; waivers are
+# asked for by CS and supervisors, read by them and managers, approved by supervisors.
+LATE_FEE_READERS = RUN_READERS
+LATE_FEE_EDITORS = TARIFF_EDITORS
+WAIVER_READERS = {**STAFF, "cashier": DENIED}
+WAIVER_REQUESTERS = REGISTRY_EDITORS
 
 # url name → (method, kwargs from the fixtures, expected outcome per persona)
 MATRIX = {
@@ -147,6 +155,11 @@ MATRIX = {
     "payments:receipt_pdf": ("get", {"receipt_number": "receipt"}, PAYMENT_OWNERS),
     "payments:receipt_reprint": ("post", {"receipt_number": "receipt"}, REPRINTERS),
     "payments:payment_void": ("get", {"receipt_number": "receipt"}, CASHIERS),
+    "arrears:rules": ("get", {}, LATE_FEE_READERS),
+    "arrears:rule_create": ("get", {}, LATE_FEE_EDITORS),
+    "arrears:waivers": ("get", {}, WAIVER_READERS),
+    "arrears:waiver_request": ("get", {}, WAIVER_REQUESTERS),
+    "arrears:waiver_detail": ("get", {"pk": "waiver"}, WAIVER_READERS),
     "admin:index": ("get", {}, ADMINS),
 }
 
@@ -226,6 +239,9 @@ def test_access(
         ).pk,
         "reading_import": ReadingImport.objects.create(filename="baca.csv", uploaded_by=cs_user).pk,
         "bill_run": BillRun.objects.create(period=reading_with_photo.period, state=BillRunState.DONE).pk,
+        "waiver": LateFeeWaiver.objects.create(
+            customer=customer, reason="Bencana banjir", requested_by=cs_user
+        ).pk,
         **_payment_values(customer, cashier_user),
     }
     url = reverse(url_name, kwargs={k: values[v] for k, v in kwargs.items()})

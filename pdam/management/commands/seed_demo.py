@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from arrears.demo import seed_late_fee_rules
 from billing.demo import seed_invoices, seed_tariffs
 from customers.demo import seed_registry
 from customers.models import Customer, CustomerStatus
@@ -78,6 +79,11 @@ class Command(BaseCommand):
         invoices = seed_invoices(stdout=None if quiet else self.stdout)
         if invoices:
             self.stdout.write(f"seed_invoices={invoices}")
+        rules, fees = seed_late_fee_rules(today=timezone.localdate())
+        if rules:
+            self.stdout.write(f"seed_late_fee_rules={rules}")
+        if fees:
+            self.stdout.write(f"seed_late_fees={fees}")
         self._users()
         if not quiet:
             self._print_logins()

@@ -8,7 +8,9 @@ class ArrearsConfig(AppConfig):
     verbose_name = _("Arrears")
 
     def ready(self) -> None:
-        from arrears import surcharges
+        from arrears import sections, surcharges
+        from billing.extensions import register_invoice_section
         from payments.extensions import register_surcharge
 
         register_surcharge(surcharges.late_fees_owed)
+        register_invoice_section(sections.invoice_section)

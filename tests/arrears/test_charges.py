@@ -217,3 +217,15 @@ def desk_login(cashier_user):
     client = Client()
     client.force_login(cashier_user)
     return client
+
+
+def test_the_invoice_page_shows_its_denda_as_its_own_block(bills, persona_client):
+    jan, feb = bills
+    late_fees_assess(on=datetime.date(2026, 2, 20))  # January: month 1 (2.500); February: due today
+    cashier_page = persona_client("cashier")
+    page = cashier_page.get(reverse("billing:invoice_detail", args=[jan.number])).content.decode()
+    assert 'id="invoice-late-fees"' in page
+    assert f"data-late-fee-total>{format_rupiah(2_500)}<" in page
+    assert "Denda" in page
+    other = cashier_page.get(reverse("billing:invoice_detail", args=[feb.number])).content.decode()
+    assert 'id="invoice-late-fees"' not in other

@@ -8,6 +8,7 @@ import datetime
 import pytest
 import time_machine
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -229,3 +230,24 @@ def test_the_invoice_page_shows_its_denda_as_its_own_block(bills, persona_client
     assert "Denda" in page
     other = cashier_page.get(reverse("billing:invoice_detail", args=[feb.number])).content.decode()
     assert 'id="invoice-late-fees"' not in other
+
+
+def test_a_run_racing_another_writes_and_counts_nothing_twice(bills):
+    """Two runs that read before either wrote offer the same steps: the second writes none."""
+    from arrears.services import _fees_insert
+
+    late_fees_assess(on=datetime.date(2026, 1, 21))
+    offered = [
+        LateFee(
+            invoice_id=bills[0].pk,
+            step=1,
+            amount=2_500,
+            rule_id=LateFee.objects.get().rule_id,
+            rule_snapshot={},
+            assessed_on=datetime.date(2026, 1, 21),
+        )
+    ]
+    written = _fees_insert(offered)
+    assert LateFee.objects.count() == 1
+    if connection.vendor == "postgresql":
+        assert written == []

@@ -95,3 +95,20 @@ def credit_carried(*, invoice: Invoice, amount: int, actor) -> None:
     if carrier is None:
         raise RuntimeError("No credit carrier is registered: a true-up excess would be lost.")
     carrier(invoice, amount, actor)
+
+
+# (request, invoice) -> (template name, context) or None: a block a later app adds to the staff
+# invoice page below the lines (arrears: the invoice's denda).
+InvoiceSection = Callable[[object, Invoice], tuple[str, dict] | None]
+
+_invoice_sections: list[InvoiceSection] = []
+
+
+def register_invoice_section(section: InvoiceSection) -> InvoiceSection:
+    if section not in _invoice_sections:
+        _invoice_sections.append(section)
+    return section
+
+
+def invoice_sections(request, invoice: Invoice) -> list[tuple[str, dict]]:
+    return [s for s in (section(request, invoice) for section in _invoice_sections) if s is not None]

@@ -43,7 +43,7 @@ from payments.models import (
     Payment,
     PaymentAllocation,
 )
-from payments.selectors import invoice_amount_due, invoices_outstanding, invoices_outstanding_of
+from payments.selectors import invoices_outstanding, invoices_outstanding_of, invoices_surcharges
 from pdam.audit import audit_record
 from pdam.messaging.models import MessageChannel, MessageKind
 from pdam.messaging.services import Recipient, message_queue
@@ -91,9 +91,10 @@ def bill_check_count(*, ip: str) -> Throttle:
 @dataclass
 class InvoiceDue:
     invoice: Invoice
-    amount_due: int
+    amount_due: int  # the invoice's total plus its denda
     overdue: bool
     payment_pending: bool = False
+    surcharge: int = 0  # denda
 
 
 @dataclass
@@ -134,13 +135,15 @@ def _invoices_with_live_order(invoice_ids: list[int]) -> set[int]:
 
 def _invoices_due(invoices: list[Invoice], *, today: datetime.date) -> OutstandingBills:
     pending = _invoices_with_live_order([invoice.pk for invoice in invoices])
+    surcharges = invoices_surcharges(invoices)
     return OutstandingBills(
         invoices=[
             InvoiceDue(
                 invoice=invoice,
-                amount_due=invoice_amount_due(invoice),
+                amount_due=invoice.total + surcharges[invoice.pk],
                 overdue=invoice.due_date < today,
                 payment_pending=invoice.pk in pending,
+                surcharge=surcharges[invoice.pk],
             )
             for invoice in invoices
         ]

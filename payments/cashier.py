@@ -75,8 +75,9 @@ def desk_query_parse(text: str) -> str | None:
 @dataclass(frozen=True)
 class DeskInvoice:
     invoice: Invoice
-    amount_due: int
+    amount_due: int  # the invoice's total plus its denda
     live_orders: list[OnlineOrder]
+    surcharge: int = 0  # denda
 
 
 @dataclass(frozen=True)
@@ -137,11 +138,13 @@ def desk_view(*, customer: Customer) -> DeskView:
     for order in orders:
         for line in order.lines.all():
             orders_by_invoice.setdefault(line.invoice_id, []).append(order)
+    surcharges = selectors.invoices_surcharges(invoices)
     rows = [
         DeskInvoice(
             invoice=invoice,
-            amount_due=selectors.invoice_amount_due(invoice),
+            amount_due=invoice.total + surcharges[invoice.pk],
             live_orders=orders_by_invoice.get(invoice.pk, []),
+            surcharge=surcharges[invoice.pk],
         )
         for invoice in invoices
     ]

@@ -285,11 +285,16 @@ class PaymentReversal(models.Model):
 
 
 class PaymentAllocation(models.Model):
-    """The part of a payment that settled one invoice (the whole invoice)."""
+    """The part of a payment that settled one invoice (the whole invoice, with its denda).
+
+    `amount` is all of it; `surcharge` the part of it that was denda (the rest is the invoice's
+    total, the principal), kept apart for the collection reports.
+    """
 
     payment = models.ForeignKey(Payment, on_delete=models.PROTECT, related_name="allocations")
     invoice = models.ForeignKey("billing.Invoice", on_delete=models.PROTECT, related_name="allocations")
     amount = models.BigIntegerField()
+    surcharge = models.BigIntegerField(_("late fee"), default=0)
     # Set when the payment is reversed, or when a correction cancels the invoice (the money then
     # moves to the customer's credit).
     released_at = models.DateTimeField(null=True, blank=True)
@@ -301,6 +306,10 @@ class PaymentAllocation(models.Model):
                 fields=["invoice"], condition=Q(released_at__isnull=True), name="invoice_settled_once"
             ),
             models.CheckConstraint(condition=Q(amount__gt=0), name="allocation_amount_positive"),
+            models.CheckConstraint(
+                condition=Q(surcharge__gte=0, surcharge__lte=models.F("amount")),
+                name="allocation_surcharge_within_amount",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -315,10 +315,12 @@ def order_start(
         with transaction.atomic():
             services.customer_lock(customer.pk)
             invoices = services.invoices_for_payment(customer_id=customer.pk, invoice_ids=invoice_ids)
+            surcharges = selectors.invoices_surcharges(invoices)
+            amounts = {invoice.pk: invoice.total + surcharges[invoice.pk] for invoice in invoices}
             order = OnlineOrder.objects.create(
                 order_id=order_id_new(customer),
                 customer=customer,
-                gross_amount=sum(selectors.invoice_amount_due(invoice) for invoice in invoices),
+                gross_amount=sum(amounts.values()),
                 invoice_key=key,
                 state=OrderState.CREATED,
                 created_at=now,
@@ -327,8 +329,7 @@ def order_start(
                 created_by=created_by if created_by is not None and created_by.is_authenticated else None,
             )
             lines = OrderInvoice.objects.bulk_create(
-                OrderInvoice(order=order, invoice=invoice, amount=selectors.invoice_amount_due(invoice))
-                for invoice in invoices
+                OrderInvoice(order=order, invoice=invoice, amount=amounts[invoice.pk]) for invoice in invoices
             )
     except IntegrityError:
         # Another click made the live order for these invoices a moment ago: use that one.

@@ -67,6 +67,12 @@ def invoice_amount_due(invoice: Invoice) -> int:
     return invoice.total + extensions.surcharges(invoice)
 
 
+def invoices_surcharges(invoices: list[Invoice]) -> dict[int, int]:
+    """{invoice id: what later apps add to it (denda)} for outstanding invoices, in one go: what
+    settles each is its total plus this."""
+    return extensions.surcharges_of(invoices)
+
+
 def invoice_paid_amount(invoice: Invoice) -> int:
     """Rupiah that live payments put on `invoice` (billing's paid-amount provider)."""
     paid = PaymentAllocation.objects.filter(invoice=invoice, released_at__isnull=True).aggregate(

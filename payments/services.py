@@ -99,9 +99,16 @@ def invoices_for_payment(*, customer_id: int, invoice_ids: list[int]) -> list[In
     return chosen
 
 
-def _allocate(payment: Payment, invoices: list[Invoice]) -> int:
+def _allocate(payment: Payment, invoices: list[Invoice], surcharges: dict[int, int]) -> int:
+    """Settle `invoices` whole: each allocation is the invoice's total plus its surcharge (denda),
+    and records that surcharge apart, so that reports show denda apart from the principal."""
     allocations = [
-        PaymentAllocation(payment=payment, invoice=invoice, amount=selectors.invoice_amount_due(invoice))
+        PaymentAllocation(
+            payment=payment,
+            invoice=invoice,
+            amount=invoice.total + surcharges[invoice.pk],
+            surcharge=surcharges[invoice.pk],
+        )
         for invoice in invoices
     ]
     PaymentAllocation.objects.bulk_create(allocations)
@@ -149,7 +156,8 @@ def cash_payment_take(
             raise ValidationError(_("Open a shift before taking payments."))
         locked = customer_lock(customer.pk)
         invoices = invoices_for_payment(customer_id=locked.pk, invoice_ids=list(invoice_ids))
-        due = sum(selectors.invoice_amount_due(invoice) for invoice in invoices)
+        surcharges = selectors.invoices_surcharges(invoices)
+        due = sum(invoice.total + surcharges[invoice.pk] for invoice in invoices)
         credit = min(selectors.credit_balance(customer=locked), due) if use_credit else 0
         credit = max(credit, 0)
         cash_due = due - credit
@@ -172,7 +180,7 @@ def cash_payment_take(
             tendered=tendered,
             change=tendered - cash_due,
         )
-        _allocate(payment, invoices)
+        _allocate(payment, invoices, surcharges)
         _credit(locked.pk, -credit, CreditKind.USED, actor=cashier, payment=payment)
         audit_record(
             actor=cashier,
@@ -209,7 +217,8 @@ def online_settlement_apply(
     _lock_invoices(invoice_ids)
     outstanding = set(selectors.invoices_outstanding_among(invoice_ids=invoice_ids))
     to_settle = [line.invoice for line in lines if line.invoice_id in outstanding]
-    if sum(selectors.invoice_amount_due(invoice) for invoice in to_settle) > order.gross_amount:
+    surcharges = selectors.invoices_surcharges(to_settle)
+    if sum(invoice.total + surcharges[invoice.pk] for invoice in to_settle) > order.gross_amount:
         to_settle = []  # the invoices grew since the order was made (a surcharge): hold it all
     order.state = OrderState.PAID
     order.updated_at = timezone.now()
@@ -224,7 +233,7 @@ def online_settlement_apply(
         business_date=timezone.localdate(paid_at),
         order=order,
     )
-    overpaid = order.gross_amount - _allocate(payment, to_settle)
+    overpaid = order.gross_amount - _allocate(payment, to_settle, surcharges)
     if overpaid:
         payment.credit_created = overpaid
         payment.save(update_fields=["credit_created"])
@@ -346,8 +355,10 @@ def credit_apply(*, customer_id: int, actor=None) -> Payment | None:
         if balance <= 0:
             return None
         covered, used = [], 0
-        for invoice in selectors.invoices_outstanding(customer=customer_id):
-            due = selectors.invoice_amount_due(invoice)
+        outstanding = list(selectors.invoices_outstanding(customer=customer_id))
+        surcharges = selectors.invoices_surcharges(outstanding)
+        for invoice in outstanding:
+            due = invoice.total + surcharges[invoice.pk]
             if used + due > balance:
                 break
             covered.append(invoice)
@@ -366,7 +377,7 @@ def credit_apply(*, customer_id: int, actor=None) -> Payment | None:
             business_date=timezone.localdate(now),
             received_by=actor if actor is not None and actor.is_authenticated else None,
         )
-        _allocate(payment, covered)
+        _allocate(payment, covered, surcharges)
         _credit(customer_id, -used, CreditKind.USED, actor=actor, payment=payment)
         audit_record(
             actor=actor,

@@ -40,4 +40,10 @@ app.conf.beat_schedule = {
         "task": "pdam.tasks.messages_send",
         "schedule": crontab(minute="*"),
     },
+    # Denda: each unpaid invoice past its due date gets the late-fee steps it has earned (after
+    # midnight, so the day after the due date counts; idempotent).
+    "late-fees-assess": {
+        "task": "arrears.tasks.late_fees_assess_nightly",
+        "schedule": crontab(hour=0, minute=30),
+    },
 }

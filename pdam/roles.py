@@ -46,15 +46,27 @@ _PAYMENTS_VIEW = {"payments.view_payment", "payments.view_cashiershift"}
 _OUTBOX_VIEW = {"pdam.view_message"}
 _PAYMENTS_REVIEW = {"payments.review_payments", "payments.refund_credit", "payments.approve_void"}
 
+# Late fees (denda): rules are read by managers and set by supervisors; CS asks for a waiver
+# (pemutihan), a supervisor approves it (never their own request).
+_LATE_FEES_VIEW = {"arrears.view_latefeerule", "arrears.view_latefeewaiver"}
+_WAIVER_REQUEST = {"arrears.view_latefeewaiver", "arrears.request_waiver"}
+
 ROLE_PERMISSIONS: dict[Role, set[str]] = {
     Role.CUSTOMER: set(),
-    Role.CS: _CS | _TARIFFS_VIEW | _CORRECTIONS | _INVOICES_VIEW | {"payments.view_payment"} | _OUTBOX_VIEW,
+    Role.CS: _CS
+    | _TARIFFS_VIEW
+    | _CORRECTIONS
+    | _INVOICES_VIEW
+    | {"payments.view_payment"}
+    | _WAIVER_REQUEST
+    | _OUTBOX_VIEW,
     Role.CASHIER: {"customers.view_customer", "payments.take_payment"} | _INVOICES_VIEW | _PAYMENTS_VIEW,
     Role.MANAGER: {"customers.view_customer", "customers.view_registry_report", "billing.view_billrun"}
     | _READINGS_VIEW
     | _TARIFFS_VIEW
     | _INVOICES_VIEW
-    | _PAYMENTS_VIEW,
+    | _PAYMENTS_VIEW
+    | _LATE_FEES_VIEW,
     Role.SUPERVISOR: _CS
     | {
         "customers.view_registry_report",
@@ -69,7 +81,10 @@ ROLE_PERMISSIONS: dict[Role, set[str]] = {
     | _INVOICES_VIEW
     | _PAYMENTS_VIEW
     | _PAYMENTS_REVIEW
-    | _OUTBOX_VIEW,
+    | _OUTBOX_VIEW
+    | _LATE_FEES_VIEW
+    | _WAIVER_REQUEST
+    | {"arrears.manage_late_fees", "arrears.approve_waiver"},
     Role.ADMIN: set(),  # every permission, see roles_sync
 }
 

@@ -37,6 +37,7 @@ urlpatterns = [
     path("billing/", include("billing.urls")),
     path("payments/", include("payments.urls")),
     path("messages/", include("pdam.messaging.urls")),
+    path("arrears/", include("arrears.urls")),
     path("admin/login/", views.admin_login),
     path("admin/", admin.site.urls),
 ]

@@ -9,6 +9,7 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
+from arrears.models import LateFeeWaiver
 from billing.models import BillRun, BillRunState, Invoice, InvoiceCorrection
 from meters.models import ReadingImport
 from payments import cashier, services
@@ -74,6 +75,13 @@ NOTIFICATION = dict.fromkeys(PERSONAS, 400)
 OUTBOX_READERS = {**STAFF, "cashier": DENIED, "manager": DENIED}
 # Delivery statuses come signed from the providers; an unsigned post is refused, whoever sends it.
 STATUS_CALLBACK = dict.fromkeys(PERSONAS, DENIED)
+
+# Late fees: rules are read by managers and supervisors and set by supervisors; waivers are
+# asked for by CS and supervisors, read by them and managers, approved by supervisors.
+LATE_FEE_READERS = RUN_READERS
+LATE_FEE_EDITORS = TARIFF_EDITORS
+WAIVER_READERS = {**STAFF, "cashier": DENIED}
+WAIVER_REQUESTERS = REGISTRY_EDITORS
 
 # url name → (method, kwargs from the fixtures, expected outcome per persona)
 MATRIX = {
@@ -158,6 +166,11 @@ MATRIX = {
     "payments:payment_void": ("get", {"receipt_number": "receipt"}, CASHIERS),
     "messaging:outbox": ("get", {}, OUTBOX_READERS),
     "messaging:status_callback": ("post", {}, STATUS_CALLBACK),
+    "arrears:rules": ("get", {}, LATE_FEE_READERS),
+    "arrears:rule_create": ("get", {}, LATE_FEE_EDITORS),
+    "arrears:waivers": ("get", {}, WAIVER_READERS),
+    "arrears:waiver_request": ("get", {}, WAIVER_REQUESTERS),
+    "arrears:waiver_detail": ("get", {"pk": "waiver"}, WAIVER_READERS),
     "admin:index": ("get", {}, ADMINS),
 }
 
@@ -237,6 +250,9 @@ def test_access(
         ).pk,
         "reading_import": ReadingImport.objects.create(filename="baca.csv", uploaded_by=cs_user).pk,
         "bill_run": BillRun.objects.create(period=reading_with_photo.period, state=BillRunState.DONE).pk,
+        "waiver": LateFeeWaiver.objects.create(
+            customer=customer, reason="Bencana banjir", requested_by=cs_user
+        ).pk,
         **_payment_values(customer, cashier_user),
     }
     url = reverse(url_name, kwargs={k: values[v] for k, v in kwargs.items()})

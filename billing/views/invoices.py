@@ -8,6 +8,7 @@ from django.utils.text import get_valid_filename
 from django.utils.translation import gettext as _
 
 from billing import documents
+from billing.extensions import invoice_sections
 from billing.models import Invoice
 from customers.models import Customer, Route
 from meters.models import Period
@@ -36,7 +37,11 @@ def _pdf_response(pdf: bytes, filename: str) -> HttpResponse:
 def invoice_detail(request: HttpRequest, number: str) -> HttpResponse:
     invoice = _invoice_or_404(number)
     page = documents.invoice_pages(invoices=[invoice])[0]
-    return render(request, "billing/invoice_detail.html", {"invoice": invoice, "page": page})
+    return render(
+        request,
+        "billing/invoice_detail.html",
+        {"invoice": invoice, "page": page, "sections": invoice_sections(request, invoice)},
+    )
 
 
 @login_required

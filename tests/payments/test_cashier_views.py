@@ -76,8 +76,8 @@ def test_lookup_page_query_count(desk_client, customer, invoices, shift, django_
         invoice_for(customer, datetime.date(2025, month, 1), 40_000)
     desk_client.get(DESK, {"q": customer.number})  # warm the session and permission caches
     # Session, user, permissions (2), role; the customer with its credit and latest receipt, the
-    # invoices, the live order and its lines, the shift.
-    with django_assert_max_num_queries(10):
+    # invoices, the live order and its lines, the shift; their denda (invoices, rules, fees).
+    with django_assert_max_num_queries(13):
         response = desk_client.get(DESK, {"q": customer.number})
     assert len(response.context["desk"].invoices) == 12
 

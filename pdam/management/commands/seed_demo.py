@@ -9,6 +9,7 @@ from django.db import transaction
 from django.test.utils import override_settings
 from django.utils import timezone
 
+from arrears.demo import seed_late_fee_rules
 from billing.demo import seed_invoices, seed_tariffs
 from billing.models import BillRun, BillRunState
 from billing.notices import invoice_notices_queue
@@ -84,6 +85,11 @@ class Command(BaseCommand):
         if invoices:
             self.stdout.write(f"seed_invoices={invoices}")
             self.stdout.write(f"seed_messages={self._latest_invoice_messages()}")
+        rules, fees = seed_late_fee_rules(today=timezone.localdate())
+        if rules:
+            self.stdout.write(f"seed_late_fee_rules={rules}")
+        if fees:
+            self.stdout.write(f"seed_late_fees={fees}")
         self._users()
         if not quiet:
             self._print_logins()

@@ -105,9 +105,9 @@ def settle_online(order):
 
 def take_cash(who, customer, invoice, tendered: int):
     def job():
-        return services.cash_payment_take(
+        return cashier.desk_payment_take(
             cashier=who, customer=customer, invoice_ids=[invoice.pk], tendered=tendered
-        )
+        ).payment
 
     return job
 

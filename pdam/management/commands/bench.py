@@ -21,6 +21,7 @@ BENCHMARKS = [
     "billing.bench_documents.bench_documents",
     "payments.bench.bench_cashier_lookup",
     "payments.bench_notifications.bench_notifications",
+    "arrears.bench.bench_late_fees",
     "pdam.messaging.bench.bench_messages",
 ]
 

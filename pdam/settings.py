@@ -173,6 +173,12 @@ UTILITY_PHONE = env.str("UTILITY_PHONE", default="(0411) 555-0100")
 UTILITY_EMAIL = env.str("UTILITY_EMAIL", default="layanan@tirtasejahtera.example")
 # Where customers reach the portal: the QR code on every invoice links here.
 PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000")
+# Customers reset a forgotten password by an e-mailed link (pdam/password_reset.py), valid this
+# long; requests are throttled per client address and per e-mail address.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT_SECONDS", default=24 * 3600)
+PASSWORD_RESET_REQUEST_LIMIT = env.int("PASSWORD_RESET_REQUEST_LIMIT", default=3)
+PASSWORD_RESET_REQUEST_IP_LIMIT = env.int("PASSWORD_RESET_REQUEST_IP_LIMIT", default=10)
+PASSWORD_RESET_REQUEST_WINDOW_SECONDS = env.int("PASSWORD_RESET_REQUEST_WINDOW_SECONDS", default=3600)
 # The year the utility was founded: no connection date lies before it (a mistyped year is refused).
 UTILITY_FOUNDED_YEAR = env.int("UTILITY_FOUNDED_YEAR", default=1970)
 UTILITY_LOGO = env.str("UTILITY_LOGO", default="pdam/logo.svg")  # a path under static/

@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from payments.views import public
 from pdam import views
 from pdam.forms import LoginForm
+from pdam.password_reset import CustomerPasswordResetView
 
 admin.site.site_header = _("PDAM billing portal administration")
 admin.site.site_title = _("PDAM administration")
@@ -30,6 +31,18 @@ urlpatterns = [
         "password/done/",
         auth_views.PasswordChangeDoneView.as_view(),
         name="password_change_done",
+    ),
+    path("password/reset/", CustomerPasswordResetView.as_view(), name="password_reset"),
+    path("password/reset/sent/", auth_views.PasswordResetDoneView.as_view(), name="password_reset_done"),
+    path(
+        "password/reset/<uidb64>/<token>/",
+        auth_views.PasswordResetConfirmView.as_view(success_url="/password/reset/complete/"),
+        name="password_reset_confirm",
+    ),
+    path(
+        "password/reset/complete/",
+        auth_views.PasswordResetCompleteView.as_view(),
+        name="password_reset_complete",
     ),
     path("i18n/", include("django.conf.urls.i18n")),
     path("customers/", include("customers.urls")),

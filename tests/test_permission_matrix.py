@@ -92,6 +92,11 @@ MATRIX = {
     "logout": ("post", {}, {**dict.fromkeys(PERSONAS, LOGIN)}),
     "password_change": ("get", {}, LOGGED_IN),
     "password_change_done": ("get", {}, LOGGED_IN),
+    # Anyone may ask for a reset link (only customer accounts get one); a made-up link says so.
+    "password_reset": ("get", {}, EVERYONE),
+    "password_reset_done": ("get", {}, EVERYONE),
+    "password_reset_confirm": ("get", {"uidb64": "reset_uid", "token": "reset_token"}, EVERYONE),
+    "password_reset_complete": ("get", {}, EVERYONE),
     "set_language": ("post", {}, EVERYONE),
     "customers:search": ("get", {}, STAFF),
     "customers:create": ("get", {}, REGISTRY_EDITORS),
@@ -253,6 +258,8 @@ def test_access(
         "waiver": LateFeeWaiver.objects.create(
             customer=customer, reason="Bencana banjir", requested_by=cs_user
         ).pk,
+        "reset_uid": "MQ",
+        "reset_token": "made-up-token",
         **_payment_values(customer, cashier_user),
     }
     url = reverse(url_name, kwargs={k: values[v] for k, v in kwargs.items()})

@@ -8,12 +8,12 @@ from urllib.parse import quote
 
 from django.conf import settings
 from django.db import connection, connections
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from billing.bill_run import bill_run_start
 from billing.models import BillRun, Invoice, InvoiceLine
-from meters.models import Period
-from meters.selectors import month_add
+from meters.models import Period, PeriodState
 from meters.services import period_get_or_open
 
 WORKERS = 2  # the machine's cores
@@ -77,9 +77,15 @@ WHERE r.period_id = %s AND r.status = 'ok' AND c.status = 'active';
 
 
 def bench_bill_run(*, emit) -> None:
-    latest = Period.objects.order_by("-month").first()
-    month = month_add(latest.month, 1) if latest else timezone.localdate().replace(day=1)
-    period = period_get_or_open(month=month)
+    # The oldest month not billed yet, and never one in the future (a bill run refuses those).
+    this_month = timezone.localdate().replace(day=1)
+    unbilled = (
+        Period.objects.filter(month__lte=this_month, state=PeriodState.OPEN)
+        .filter(~Exists(BillRun.objects.filter(period=OuterRef("pk"))))
+        .order_by("month")
+        .first()
+    )
+    period = unbilled or period_get_or_open(month=this_month)
     started = time.perf_counter()
     billable = _prepare(period)
     emit("bill_run_prepare_seconds", f"{time.perf_counter() - started:.1f}")

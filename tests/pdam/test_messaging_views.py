@@ -168,7 +168,7 @@ def test_outbox_shows_who_channel_text_and_state(persona_client, outbox_rows):
     assert "Pembayaran Anda sebesar Rp 52.100 telah kami terima." in page
     assert "e-mail: Connection refused" in page
     assert "6 attempts" in page
-    assert "One-time code (not kept)" in page
+    assert "Secret: a code or a link, not kept" in page
     assert "4 messages" in page
 
 

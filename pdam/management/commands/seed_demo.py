@@ -97,14 +97,17 @@ class Command(BaseCommand):
     def _latest_invoice_messages(self) -> int:
         """The latest bill run's "new invoice" messages, so that the outbox shows them. In
         development e-mail goes to the local provider too, not hundreds of e-mails to the console."""
-        run = BillRun.objects.filter(state=BillRunState.DONE).order_by("-finished_at", "-pk").first()
-        if run is None:
+        latest = BillRun.objects.filter(state=BillRunState.DONE).order_by("-period__month").first()
+        if latest is None:
             return 0
+        # The latest billed month's runs: its main run and any supplementary ones (the estimates
+        # billed when the period was closed).
+        runs = BillRun.objects.filter(state=BillRunState.DONE, period_id=latest.period_id).order_by("pk")
         providers = settings.MESSAGING_PROVIDERS
         if settings.DEBUG:
             providers = {**providers, "email": "local"}
         with override_settings(MESSAGING_PROVIDERS=providers):
-            return invoice_notices_queue(bill_run_id=run.pk)
+            return sum(invoice_notices_queue(bill_run_id=run.pk) for run in runs)
 
     @transaction.atomic
     def _users(self) -> None:

@@ -789,18 +789,13 @@ def order_cancel(
 
 def _may_view(order: OnlineOrder, user, session_orders: list[str]) -> bool:
     """Staff who read payments, the customer who owns the connection, or the browser session
-    (or signed-in user) that started the order."""
-    if order.order_id in session_orders:
-        return True
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and (
-            user.has_perm("payments.view_payment")
-            or order.customer.user_id == user.pk
-            or order.created_by_id == user.pk
-        )
-    )
+    (or signed-in user) that started the order, unless that user has since lost the connection."""
+    if user is not None and user.is_authenticated:
+        if user.has_perm("payments.view_payment") or order.customer.user_id == user.pk:
+            return True
+        started = order.order_id in session_orders or order.created_by_id == user.pk
+        return started and not selectors.connection_lost_by(customer=order.customer, user=user)
+    return order.order_id in session_orders
 
 
 def _in_progress() -> ValidationError:

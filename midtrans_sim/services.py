@@ -702,8 +702,25 @@ def notification_resend(*, order_id: str, notify_url: str | None = None) -> list
 # --- Faults --------------------------------------------------------------------------------------
 
 
-def fault_arm(*, endpoint: str, behaviour: str, seconds: float = 0) -> SimFault:
-    """Make the next call to ``endpoint`` misbehave once."""
+FAULT_MAX_SECONDS = 600
+
+
+def _fault_seconds(seconds: Any) -> float:
+    """A number of seconds from 0 to FAULT_MAX_SECONDS (not a bool, not NaN or infinite)."""
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float, Decimal)):
+        value = None
+    else:
+        value = float(seconds) if abs(seconds) <= FAULT_MAX_SECONDS else None
+    if value is None or not 0 <= value <= FAULT_MAX_SECONDS:  # NaN fails every comparison
+        raise SimError(
+            f"seconds must be a number from 0 to {FAULT_MAX_SECONDS}", status_code="400", http_status=400
+        )
+    return value
+
+
+def fault_arm(*, endpoint: str, behaviour: str, seconds: Any = 0) -> SimFault:
+    """Make the next call to ``endpoint`` misbehave once (a timeout sleeps ``seconds``)."""
+    seconds = _fault_seconds(seconds)
     if endpoint not in FaultEndpoint.values:
         raise SimError(
             f"Unknown endpoint {endpoint!r}; one of: {', '.join(FaultEndpoint.values)}", http_status=400
@@ -712,7 +729,7 @@ def fault_arm(*, endpoint: str, behaviour: str, seconds: float = 0) -> SimFault:
         raise SimError(
             f"Unknown behaviour {behaviour!r}; one of: {', '.join(FaultBehaviour.values)}", http_status=400
         )
-    return SimFault.objects.create(endpoint=endpoint, behaviour=behaviour, seconds=max(0.0, float(seconds)))
+    return SimFault.objects.create(endpoint=endpoint, behaviour=behaviour, seconds=seconds)
 
 
 def fault_claim(*, endpoint: str) -> SimFault | None:
@@ -731,6 +748,22 @@ def fault_claim(*, endpoint: str) -> SimFault | None:
 # --- Load testing --------------------------------------------------------------------------------
 
 
+BULK_AMOUNT_CEILING = 10**15
+
+
+def _bulk_amount(value: Any, index: int) -> int:
+    """A whole positive amount below BULK_AMOUNT_CEILING: an int, or a string of digits."""
+    if isinstance(value, str) and value.isascii() and value.isdigit():
+        value = int(value)
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < BULK_AMOUNT_CEILING:
+        raise SimError(
+            f"transactions[{index}].gross_amount must be a whole number from 1 to 10^15",
+            status_code="400",
+            http_status=400,
+        )
+    return value
+
+
 def transactions_settle_bulk(*, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Store many orders as already paid, sending nothing; return the notifications Midtrans
     would send for them (for load tests that post them to the portal themselves).
@@ -739,7 +772,9 @@ def transactions_settle_bulk(*, rows: list[dict[str, Any]]) -> list[dict[str, An
     """
     now = timezone.now()
     sims = []
-    for row in rows:
+    for index, row in enumerate(rows):
+        if not isinstance(row, dict):
+            raise SimError(f"transactions[{index}] must be an object", status_code="400", http_status=400)
         order_id, method = str(row.get("order_id", "")), str(row.get("method") or "bca_va")
         if not ORDER_ID_PATTERN.match(order_id) or len(order_id) > ORDER_ID_MAX_LENGTH:
             raise SimError(f"Bad order_id {order_id!r}", status_code="400", http_status=400)
@@ -749,7 +784,7 @@ def transactions_settle_bulk(*, rows: list[dict[str, Any]]) -> list[dict[str, An
         sims.append(
             SimTransaction(
                 order_id=order_id,
-                gross_amount=int(row["gross_amount"]),
+                gross_amount=_bulk_amount(row.get("gross_amount"), index),
                 expiry_at=now + DEFAULT_EXPIRY,
                 method=method,
                 transaction_id=uuid.uuid4(),

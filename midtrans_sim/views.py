@@ -311,12 +311,12 @@ def _transaction_json(sim: SimTransaction) -> dict[str, Any]:
 @require_POST
 def control_act(request: HttpRequest, order_id: str) -> HttpResponse:
     body = _json_body(request)
+    method, notify_url = body.get("method") or None, body.get("notify_url") or None
+    if not all(isinstance(value, (str, type(None))) for value in (method, notify_url)):
+        return JsonResponse({"error": "method and notify_url must be strings"}, status=400)
     try:
         result = services.transaction_act(
-            order_id=order_id,
-            outcome=str(body.get("outcome", "")),
-            method=body.get("method") or None,
-            notify_url=body.get("notify_url") or None,
+            order_id=order_id, outcome=str(body.get("outcome", "")), method=method, notify_url=notify_url
         )
     except services.SimError as error:
         return _control_error(error)
@@ -330,9 +330,11 @@ def control_act(request: HttpRequest, order_id: str) -> HttpResponse:
 @csrf_exempt
 @require_POST
 def control_resend(request: HttpRequest, order_id: str) -> HttpResponse:
-    body = _json_body(request)
+    notify_url = _json_body(request).get("notify_url") or None
+    if not isinstance(notify_url, (str, type(None))):
+        return JsonResponse({"error": "notify_url must be a string"}, status=400)
     try:
-        sent = services.notification_resend(order_id=order_id, notify_url=body.get("notify_url") or None)
+        sent = services.notification_resend(order_id=order_id, notify_url=notify_url)
     except services.SimError as error:
         return _control_error(error)
     return JsonResponse({"order_id": order_id, "notifications": [_notification_json(n) for n in sent]})
@@ -372,9 +374,8 @@ def control_faults(request: HttpRequest) -> HttpResponse:
             services.fault_arm(endpoint=endpoint, behaviour=str(behaviour), seconds=seconds)
             for endpoint, behaviour in body.items()
         ]
-    except (services.SimError, TypeError, ValueError) as error:
-        message = error.status_message if isinstance(error, services.SimError) else str(error)
-        return JsonResponse({"error": message}, status=400)
+    except services.SimError as error:
+        return JsonResponse({"error": error.status_message}, status=400)
     return JsonResponse(
         {"armed": [{"endpoint": f.endpoint, "behaviour": f.behaviour, "seconds": f.seconds} for f in armed]},
         status=201,
@@ -399,7 +400,6 @@ def control_settle_bulk(request: HttpRequest) -> HttpResponse:
         return JsonResponse({"error": "transactions must be a list"}, status=400)
     try:
         payloads = services.transactions_settle_bulk(rows=rows)
-    except (services.SimError, KeyError, TypeError, ValueError) as error:
-        message = error.status_message if isinstance(error, services.SimError) else str(error)
-        return JsonResponse({"error": message}, status=400)
+    except services.SimError as error:
+        return JsonResponse({"error": error.status_message}, status=400)
     return JsonResponse({"notifications": payloads}, status=201)

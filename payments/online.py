@@ -304,13 +304,13 @@ def order_start(
         order_refresh(order=existing)
         existing.refresh_from_db()
     if existing is not None and existing.state in LIVE_ORDER_STATES:
-        if _reusable(existing, now) or existing.state == OrderState.CREATED:
-            if session_orders is not None and not _may_view(existing, created_by, session_orders):
-                # Another visitor's live order: never theirs to see, and a second order for the
-                # same bills would invite a double payment.
-                raise _in_progress()
+        if session_orders is not None and not _started_by(existing, created_by, session_orders):
+            # Another visitor's live order: never theirs to see, and never a lock on the bills.
+            _supersede(existing, customer)
+        elif _reusable(existing, now) or existing.state == OrderState.CREATED:
             return existing
-        _order_set_state(existing, OrderState.EXPIRED, detail="replaced by a new order near its expiry")
+        else:
+            _order_set_state(existing, OrderState.EXPIRED, detail="replaced by a new order near its expiry")
     try:
         with transaction.atomic():
             services.customer_lock(customer.pk)
@@ -354,6 +354,30 @@ def order_start(
     )
     order.refresh_from_db()
     return order
+
+
+def _started_by(order: OnlineOrder, user, session_orders: list[str]) -> bool:
+    """This browser session, or this signed-in user, started the order."""
+    if order.order_id in session_orders:
+        return True
+    return bool(user is not None and user.is_authenticated and order.created_by_id == user.pk)
+
+
+def _supersede(order: OnlineOrder, customer: Customer) -> None:
+    """Cancel another visitor's unpaid live order for the same bills, so that anyone holding the
+    bill can always pay (a stranger's order would otherwise lock them for up to a day).
+
+    The signed-in owner's own order is never cancelled by someone else. If the old order is paid
+    anyway (its Snap page was still open), that money becomes credit: never applied twice.
+    """
+    if order.created_by_id is not None and order.created_by_id == customer.user_id:
+        raise _in_progress()
+    try:
+        cancelled = order_cancel(order=order, detail="superseded by a new order from another visitor")
+    except ValidationError:
+        raise ValidationError(services.invoices_gone_message()) from None
+    if not cancelled:
+        raise _unavailable()
 
 
 def _order_set_state(
@@ -729,7 +753,9 @@ def orders_sweep(*, stale_minutes: int = 15, limit: int = 500) -> dict:
     return counts
 
 
-def order_cancel(*, order: OnlineOrder, actor=None) -> bool:
+def order_cancel(
+    *, order: OnlineOrder, actor=None, detail: str = "cancelled for a payment at the counter"
+) -> bool:
     """Cancel a live online order before the counter takes cash for its invoices.
 
     True when the order is dead (cancelled now, or it already was). Raises ValidationError when
@@ -747,7 +773,7 @@ def order_cancel(*, order: OnlineOrder, actor=None) -> bool:
         gateway.transaction_cancel(order.order_id)
     except gateway.GatewayRefused as refused:
         if refused.status_code == 404:  # no method picked yet: nothing to cancel at Midtrans
-            _order_set_state(order, OrderState.CANCELLED, detail="cancelled for a payment at the counter")
+            _order_set_state(order, OrderState.CANCELLED, detail=detail)
             return True
         refreshed = order_refresh(order=order)
         if refreshed.state == OrderState.PAID:
@@ -757,24 +783,19 @@ def order_cancel(*, order: OnlineOrder, actor=None) -> bool:
         return refreshed.state not in LIVE_ORDER_STATES
     except gateway.GatewayError:
         return False
-    _order_set_state(order, OrderState.CANCELLED, detail="cancelled for a payment at the counter")
+    _order_set_state(order, OrderState.CANCELLED, detail=detail)
     return True
 
 
 def _may_view(order: OnlineOrder, user, session_orders: list[str]) -> bool:
     """Staff who read payments, the customer who owns the connection, or the browser session
-    (or signed-in user) that started the order."""
-    if order.order_id in session_orders:
-        return True
-    return bool(
-        user is not None
-        and user.is_authenticated
-        and (
-            user.has_perm("payments.view_payment")
-            or order.customer.user_id == user.pk
-            or order.created_by_id == user.pk
-        )
-    )
+    (or signed-in user) that started the order, unless that user has since lost the connection."""
+    if user is not None and user.is_authenticated:
+        if user.has_perm("payments.view_payment") or order.customer.user_id == user.pk:
+            return True
+        started = order.order_id in session_orders or order.created_by_id == user.pk
+        return started and not selectors.connection_lost_by(customer=order.customer, user=user)
+    return order.order_id in session_orders
 
 
 def _in_progress() -> ValidationError:

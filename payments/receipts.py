@@ -2,8 +2,9 @@
 its PDF, for every channel (cash at the counter, online, customer credit).
 
 Who may see a receipt is decided here too (`receipt_for_viewer`): staff who read payments, the
-customer whose connection it is, and the browser session that made the online order it paid.
-Anyone else is told it does not exist, as for a number that was never issued.
+customer whose connection it is, and the browser session that made the online order it paid
+(not a signed-in account that has since lost the connection). Anyone else is told it does not
+exist, as for a number that was never issued.
 """
 
 import datetime
@@ -37,7 +38,8 @@ def receipt_for_viewer(*, receipt_number: str, user, session_orders: list[str]) 
     payment = selectors.payment_get(receipt_number=receipt_number)
     if user.is_authenticated and (user.has_perm(VIEW_PAYMENT) or payment.customer.user_id == user.pk):
         return payment
-    if payment.order_id is not None and payment.order.order_id in session_orders:
+    in_session = payment.order_id is not None and payment.order.order_id in session_orders
+    if in_session and not selectors.connection_lost_by(customer=payment.customer, user=user):
         return payment
     raise Payment.DoesNotExist
 

@@ -16,6 +16,7 @@ from payments.models import (
     ReviewItem,
     ShiftState,
 )
+from pdam.audit import audit_entries_for
 
 
 def _live_allocation() -> Exists:
@@ -132,4 +133,17 @@ def review_items_open() -> QuerySet[ReviewItem]:
         ReviewItem.objects.filter(resolved_at__isnull=True)
         .select_related("customer", "order", "payment", "notification")
         .order_by("created_at")
+    )
+
+
+def connection_lost_by(*, customer: Customer, user) -> bool:
+    """`user` held `customer`'s connection in the portal and holds it no longer (it was taken out
+    of their account, or they took it out themselves). Their old orders and receipts for it are
+    then not theirs any more, whatever their browser session remembers."""
+    if not user.is_authenticated or customer.user_id == user.pk:
+        return False
+    return (
+        audit_entries_for(customer)
+        .filter(action="customer.portal_unlink", changes__user__0=user.get_username())
+        .exists()
     )

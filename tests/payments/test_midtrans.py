@@ -13,6 +13,7 @@ import time
 
 import pytest
 import requests
+from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ValidationError
 from django.db import connection
 from django.utils import timezone
@@ -518,3 +519,73 @@ def test_a_signed_unknown_order_with_an_absurd_amount_is_stored_not_a_500(notify
     assert post(notify_url, json.dumps(body)).status_code == 200
     [item] = ReviewItem.objects.filter(kind=ReviewKind.UNKNOWN_ORDER)
     assert item.amount == 0
+
+
+# --- A stranger's order never blocks the owner (DESIGN.md §6) -------------------------------------
+
+
+def start_as(customer, invoices, *, session_orders, user=None) -> OnlineOrder:
+    """Pay from a browser: `session_orders` are the orders that session started."""
+    order = online.order_start(
+        customer=customer,
+        invoice_ids=[i.pk for i in invoices],
+        finish_url=lambda order: f"http://portal.test/payments/orders/{order.order_id}/",
+        created_by=user or AnonymousUser(),
+        session_orders=session_orders,
+    )
+    session_orders.append(order.order_id)
+    return order
+
+
+def test_another_session_paying_the_same_bills_cancels_the_strangers_order_at_midtrans(payer):
+    stranger, owner = [], []
+    strangers = start_as(payer, [payer.sep, payer.oct], session_orders=stranger)
+    act(strangers, "pending")  # a virtual account number is waiting for the stranger's money
+    owners = start_as(payer, [payer.sep, payer.oct], session_orders=owner)
+    assert owners.pk != strangers.pk and owners.redirect_url
+    assert state(strangers) == OrderState.CANCELLED
+    assert SimTransaction.objects.get(order_id=strangers.order_id).transaction_status == "cancel"
+    act(owners, "settle")
+    assert state(owners) == OrderState.PAID
+    assert list(selectors.invoices_outstanding(customer=payer)) == []
+    assert Payment.objects.get().amount == 99_400
+
+
+def test_the_signed_in_owner_gets_a_new_order_and_a_late_payment_of_the_old_one_becomes_credit(
+    payer, customer_user
+):
+    payer.user = customer_user
+    payer.save()
+    strangers = start_as(payer, [payer.sep, payer.oct], session_orders=[])  # no method picked yet
+    owners = start_as(payer, [payer.sep, payer.oct], session_orders=[], user=customer_user)
+    assert owners.pk != strangers.pk
+    assert state(strangers) == OrderState.CANCELLED
+    act(owners, "settle")
+    # The stranger's Snap page was still open: the money is kept as credit, never applied twice.
+    act(strangers, "settle", method="qris")
+    assert state(owners) == OrderState.PAID
+    assert list(selectors.invoices_outstanding(customer=payer)) == []
+    assert PaymentAllocation.objects.filter(invoice=payer.sep).count() == 1
+    assert selectors.credit_balance(customer=payer) == 99_400
+    assert ReviewItem.objects.filter(kind=ReviewKind.OVERPAYMENT, amount=99_400).count() == 1
+
+
+def test_a_stranger_cannot_cancel_the_signed_in_owners_order(payer, customer_user):
+    payer.user = customer_user
+    payer.save()
+    owners = start_as(payer, [payer.sep], session_orders=[], user=customer_user)
+    with pytest.raises(ValidationError, match="already in progress"):
+        start_as(payer, [payer.sep], session_orders=[])
+    assert state(owners) == OrderState.PENDING
+    # The owner's own second click still reuses it, from any browser.
+    assert start_as(payer, [payer.sep], session_orders=[], user=customer_user).pk == owners.pk
+
+
+def test_a_paid_stranger_order_refuses_the_new_one_without_naming_it(payer):
+    strangers = start_as(payer, [payer.sep], session_orders=[])
+    sim.transaction_act(order_id=strangers.order_id, outcome="settle", method="gopay", notify_url=NOWHERE)
+    with pytest.raises(ValidationError) as refused:
+        start_as(payer, [payer.sep], session_orders=[])
+    assert strangers.order_id not in " ".join(refused.value.messages)
+    assert state(strangers) == OrderState.PAID
+    assert OnlineOrder.objects.count() == 1 and Payment.objects.count() == 1

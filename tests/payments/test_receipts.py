@@ -215,3 +215,47 @@ def test_an_anonymous_receipt_shows_the_masked_name_only(customer, persona_clien
     assert customer.name not in page and "Jl. Merdeka 12" not in page
     owner_page = persona_client("customer").get(url(payment)).content.decode()
     assert customer.name in owner_page and "Jl. Merdeka 12" in owner_page
+
+
+def _remember(client: Client, order) -> Client:
+    session = client.session
+    session["payment_orders"] = [order.order_id]
+    session.save()
+    return client
+
+
+def test_an_unlinked_account_no_longer_sees_the_connections_orders_and_receipts(
+    persona_client, customer, customer_user, cs_user
+):
+    from customers.services import customer_portal_unlink
+
+    payment, order = online_payment(customer, invoice_for(customer, JAN, 47_300))
+    OnlineOrder.objects.filter(pk=order.pk).update(created_by=customer_user)
+    former = _remember(persona_client("customer"), order)
+    pages = [
+        url(payment),
+        reverse("payments:receipt_pdf", args=[payment.receipt_number]),
+        reverse("payments:order", args=[order.order_id]),
+        reverse("payments:order_status", args=[order.order_id]),
+    ]
+    assert [former.get(page).status_code for page in pages] == [200, 200, 200, 200]
+    customer_portal_unlink(customer=customer, actor=cs_user, reason="Rumah dijual")
+    # Neither the session's remembered order nor having started it opens them any more.
+    assert [former.get(page).status_code for page in pages] == [404, 404, 404, 404]
+    # The staff still see them; the anonymous browser that paid still sees its order, masked.
+    assert persona_client("cashier").get(url(payment)).status_code == 200
+    anonymous = _remember(english(Client()), order)
+    assert anonymous.get(reverse("payments:order", args=[order.order_id])).status_code == 200
+    receipt = anonymous.get(url(payment)).content.decode()
+    assert "B*** S******" in receipt and customer.name not in receipt
+
+
+def test_a_signed_in_visitor_who_paid_someone_elses_bill_still_sees_that_order_masked(
+    persona_client, customer, other_customer_user
+):
+    payment, order = online_payment(customer, invoice_for(customer, JAN, 47_300))
+    OnlineOrder.objects.filter(pk=order.pk).update(created_by=other_customer_user)
+    payer = english(_remember(persona_client("other_customer"), order))
+    assert payer.get(reverse("payments:order", args=[order.order_id])).status_code == 200
+    receipt = payer.get(url(payment)).content.decode()
+    assert "B*** S******" in receipt and customer.name not in receipt

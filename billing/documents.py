@@ -240,6 +240,17 @@ class InvoicePage:
     def replacement(self) -> Invoice | None:
         return getattr(self.invoice, "replaced_by", None)
 
+    @property
+    def carried_to(self) -> Invoice | None:
+        """The next month's replacement, when this invoice's corrected stand recounted it."""
+        correction = getattr(self.invoice, "issued_by_correction", None)
+        return correction.carried_replacement if correction is not None else None
+
+    @property
+    def carried_from(self):
+        """The correction of the month before that recounted this invoice's usage, if any."""
+        return getattr(self.invoice, "carried_by_correction", None)
+
 
 def _utility() -> dict:
     return {

@@ -404,6 +404,8 @@ def test_an_older_month_is_re_rated_and_the_next_month_replaced_in_the_chain(
     correction = request_stand(cs_user, invoice_35, 125)
     preview = correction_preview(correction=correction)
     assert preview.problem == ""
+    page = _client(supervisor_user).get(reverse("billing:correction_detail", args=[correction.pk]))
+    assert "Next month, recounted" in page.content.decode() and "84.300" in page.content.decode()
     assert (preview.draft.total, preview.following, preview.following_draft.total) == (
         47_300,
         december,
@@ -443,6 +445,12 @@ def test_an_older_month_is_re_rated_and_the_next_month_replaced_in_the_chain(
     assert "invoice_correction.carry" in actions(approved)
     carry = audit_entries_for(approved).get(action="invoice_correction.carry")
     assert carry.changes["difference"] == [None, 84_300 - 57_300]
+    page = (
+        _client(supervisor_user)
+        .get(reverse("billing:correction_detail", args=[correction.pk]))
+        .content.decode()
+    )
+    assert december.number in page and december_k1.number in page and "Next month, original" in page
 
 
 def test_a_later_reading_not_billed_yet_is_only_recounted(cs_user, supervisor_user, invoice_35):

@@ -53,7 +53,16 @@ TEMPLATES = ("pdf/invoice.html", "pdf/_invoice_page.html")
 def invoices_for_documents() -> QuerySet[Invoice]:
     """Invoices with everything the invoice templates show (lines in one more query)."""
     return Invoice.objects.select_related(
-        "customer", "period", "route__zone", "tariff_class", "replaced_by", "replaces"
+        "customer",
+        "period",
+        "route__zone",
+        "tariff_class",
+        "replaced_by",
+        "replaces",
+        # The correction chain: "next month recounted" / "recounted from" (no query more).
+        "issued_by_correction__carried_replacement",
+        "carried_by_correction__invoice",
+        "carried_by_correction__replacement",
     ).prefetch_related(Prefetch("lines", queryset=InvoiceLine.objects.order_by("position")))
 
 

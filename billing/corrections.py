@@ -19,6 +19,20 @@ What a replacement recomputes (`replacement_draft`):
   the registry first, then approve; an approval that would change nothing is refused.
 
 Either way the tariff version is the one in force for the invoice's period.
+
+Correcting an older month (a later month already has a reading): the next reading's usage
+starts from the corrected stand, so a stand misread 5 m³ too high bills 5 m³ too much in its
+month and 5 m³ too little in the next. The approval therefore re-rates both, in the same
+transaction and under the same four-eyes decision: the older invoice is replaced as above, and
+the next month's issued invoice is replaced too (its usage recounted from the corrected stand
+by meters, its own stand and adjustment lines kept), each at its own month's tariff. The
+replacement of the next month is linked on the correction as ``carried_replacement`` and shown
+on both invoices ("carried to" / "carried from"). Only that next month changes: the readings
+after it start from its stand, which did not move. When the next month is read but not billed
+yet, only its reading is recounted and the bill run bills it from there. Meters refuses what it
+cannot recount exactly (next reading estimated, covering several months, rolled over, on another
+meter, or below the corrected stand); the next invoice waiting on a correction of its own is
+refused here. Paid amounts move per invoice through payments as for any replacement.
 """
 
 import datetime
@@ -229,7 +243,39 @@ def _corrected_reading(*, actor, invoice: Invoice, stand: int, reason: str, dry_
         raise
 
 
-def _proposed(*, actor, invoice: Invoice, correction: InvoiceCorrection, dry_run: bool) -> ReplacementDraft:
+@dataclass
+class Proposal:
+    """The replacement of the corrected invoice and, when an older month's stand moved, the
+    replacement of the next month's invoice (whose usage starts from that stand)."""
+
+    draft: ReplacementDraft
+    following: Invoice | None = None
+    following_draft: ReplacementDraft | None = None
+
+
+def _following_invoice(*, reading: Reading, lock: bool) -> Invoice | None:
+    invoices = Invoice.objects.filter(reading_id=reading.pk, status=InvoiceStatus.ISSUED)
+    if lock:
+        invoices = invoices.select_for_update(of=("self",))
+    following = (
+        invoices.select_related("customer__tariff_class", "period", "tariff_class", "reading__meter")
+        .order_by("-id")
+        .first()
+    )
+    if following is not None and (
+        InvoiceCorrection.objects.filter(invoice=following, state=CorrectionState.PENDING).exists()
+    ):
+        raise ValidationError(
+            _(
+                "Invoice %(number)s of the next month waits for a correction of its own; decide that "
+                "one first."
+            )
+            % {"number": following.number}
+        )
+    return following
+
+
+def _proposed(*, actor, invoice: Invoice, correction: InvoiceCorrection, dry_run: bool) -> Proposal:
     reading = invoice.reading
     if correction.kind == CorrectionKind.NEW_READING:
         reading = _corrected_reading(
@@ -239,7 +285,15 @@ def _proposed(*, actor, invoice: Invoice, correction: InvoiceCorrection, dry_run
             reason=correction.reason,
             dry_run=dry_run,
         )
-    return replacement_draft(invoice=invoice, kind=correction.kind, reading=reading)
+    proposal = Proposal(draft=replacement_draft(invoice=invoice, kind=correction.kind, reading=reading))
+    after = getattr(reading, "following", None)
+    if after is not None:
+        proposal.following = _following_invoice(reading=after, lock=not dry_run)
+        if proposal.following is not None:
+            proposal.following_draft = replacement_draft(
+                invoice=proposal.following, kind=CorrectionKind.NEW_READING, reading=after
+            )
+    return proposal
 
 
 def _check_issued(invoice: Invoice) -> None:
@@ -343,6 +397,79 @@ def _lock_pending(correction: InvoiceCorrection) -> tuple[Invoice, InvoiceCorrec
     return invoice, locked
 
 
+def _issue_replacement(*, actor, original: Invoice, draft: ReplacementDraft, reason: str, now) -> Invoice:
+    original.status = InvoiceStatus.CANCELLED
+    original.cancelled_at = now
+    original.cancel_reason = reason
+    original.save(update_fields=["status", "cancelled_at", "cancel_reason"])
+    replacement = Invoice.objects.create(
+        number=draft.number,
+        customer_id=original.customer_id,
+        period_id=original.period_id,
+        reading_id=original.reading_id,
+        tariff_version=draft.tariff_version,
+        tariff_class=draft.tariff_class,
+        route_id=original.route_id,
+        meter_size=draft.meter_size,
+        previous_stand=draft.previous_stand,
+        current_stand=draft.current_stand,
+        usage_m3=draft.usage_m3,
+        billed_usage_m3=draft.billed_usage_m3,
+        estimated=draft.estimated,
+        fixed_only=draft.fixed_only,
+        total=draft.total,
+        due_date=due_date(original.period, timezone.localdate(now)),
+        status=InvoiceStatus.ISSUED,
+        issued_at=now,
+        replaces=original,
+    )
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            invoice=replacement,
+            position=position,
+            kind=line.kind,
+            description=line.description[:200],
+            quantity_m3=line.quantity_m3,
+            unit_price=line.unit_price,
+            amount=line.amount,
+            tax_rate_bp=line.tax_rate_bp,
+            tax_amount=line.tax_amount,
+        )
+        for position, line in enumerate(draft.lines, 1)
+    )
+    CatchUp.objects.filter(invoice=original).update(invoice=replacement)
+    # The original's true-up excess was given as credit already: only the difference moves.
+    carried_before = sum(line.amount for line in original.lines.all() if line.kind == LineKind.TO_CREDIT)
+    credit_carried(invoice=replacement, amount=draft.carried_to_credit - carried_before, actor=actor)
+    invoice_replaced(original=original, replacement=replacement, actor=actor)
+    audit_record(
+        actor=actor,
+        action="invoice.cancel",
+        obj=original,
+        changes={
+            "status": [InvoiceStatus.ISSUED.value, original.status],
+            "replaced_by": [None, replacement.number],
+        },
+        reason=reason,
+    )
+    audit_record(
+        actor=actor,
+        action="invoice.issue_replacement",
+        obj=replacement,
+        changes={"replaces": [None, original.number], "total": [original.total, replacement.total]},
+        reason=reason,
+    )
+    return replacement
+
+
+def _carry_reason(*, number: str, reason: str) -> str:
+    with translation.override(settings.LANGUAGE_CODE):
+        return _("Usage recounted from the corrected stand of invoice %(number)s: %(reason)s") % {
+            "number": number,
+            "reason": reason,
+        }
+
+
 def invoice_correction_approve(*, actor, correction: InvoiceCorrection, note: str = "") -> InvoiceCorrection:
     """Approve: cancel the original and issue its replacement, in one transaction.
 
@@ -358,7 +485,8 @@ def invoice_correction_approve(*, actor, correction: InvoiceCorrection, note: st
                 _("You asked for this correction; another supervisor must approve it (four eyes).")
             )
         _check_issued(original)
-        draft = _proposed(actor=actor, invoice=original, correction=locked, dry_run=False)
+        proposal = _proposed(actor=actor, invoice=original, correction=locked, dry_run=False)
+        draft = proposal.draft
         if locked.kind == CorrectionKind.OTHER and _changes_nothing(original, draft):
             raise ValidationError(
                 _(
@@ -368,50 +496,29 @@ def invoice_correction_approve(*, actor, correction: InvoiceCorrection, note: st
             )
         paid = paid_amount(original)
         now = timezone.now()
-        original.status = InvoiceStatus.CANCELLED
-        original.cancelled_at = now
-        original.cancel_reason = locked.reason
-        original.save(update_fields=["status", "cancelled_at", "cancel_reason"])
-        replacement = Invoice.objects.create(
-            number=draft.number,
-            customer_id=original.customer_id,
-            period_id=original.period_id,
-            reading_id=original.reading_id,
-            tariff_version=draft.tariff_version,
-            tariff_class=draft.tariff_class,
-            route_id=original.route_id,
-            meter_size=draft.meter_size,
-            previous_stand=draft.previous_stand,
-            current_stand=draft.current_stand,
-            usage_m3=draft.usage_m3,
-            billed_usage_m3=draft.billed_usage_m3,
-            estimated=draft.estimated,
-            fixed_only=draft.fixed_only,
-            total=draft.total,
-            due_date=due_date(original.period, timezone.localdate(now)),
-            status=InvoiceStatus.ISSUED,
-            issued_at=now,
-            replaces=original,
+        replacement = _issue_replacement(
+            actor=actor, original=original, draft=draft, reason=locked.reason, now=now
         )
-        InvoiceLine.objects.bulk_create(
-            InvoiceLine(
-                invoice=replacement,
-                position=position,
-                kind=line.kind,
-                description=line.description[:200],
-                quantity_m3=line.quantity_m3,
-                unit_price=line.unit_price,
-                amount=line.amount,
-                tax_rate_bp=line.tax_rate_bp,
-                tax_amount=line.tax_amount,
+        if proposal.following is not None:
+            following_paid = paid_amount(proposal.following)
+            locked.carried_replacement = _issue_replacement(
+                actor=actor,
+                original=proposal.following,
+                draft=proposal.following_draft,
+                reason=_carry_reason(number=original.number, reason=locked.reason),
+                now=now,
             )
-            for position, line in enumerate(draft.lines, 1)
-        )
-        CatchUp.objects.filter(invoice=original).update(invoice=replacement)
-        # The original's true-up excess was given as credit already: only the difference moves.
-        carried_before = sum(line.amount for line in original.lines.all() if line.kind == LineKind.TO_CREDIT)
-        credit_carried(invoice=replacement, amount=draft.carried_to_credit - carried_before, actor=actor)
-        invoice_replaced(original=original, replacement=replacement, actor=actor)
+            audit_record(
+                actor=actor,
+                action="invoice_correction.carry",
+                obj=locked,
+                changes={
+                    "carried_replacement": [None, locked.carried_replacement.number],
+                    "paid_before": [None, following_paid],
+                    "difference": [None, locked.carried_replacement.total - following_paid],
+                },
+                reason=locked.reason,
+            )
         locked.state = CorrectionState.APPROVED
         locked.decided_by = actor
         locked.decided_at = now
@@ -420,23 +527,6 @@ def invoice_correction_approve(*, actor, correction: InvoiceCorrection, note: st
         locked.paid_before = paid
         locked.difference = replacement.total - paid
         locked.save()
-        audit_record(
-            actor=actor,
-            action="invoice.cancel",
-            obj=original,
-            changes={
-                "status": [InvoiceStatus.ISSUED.value, original.status],
-                "replaced_by": [None, replacement.number],
-            },
-            reason=locked.reason,
-        )
-        audit_record(
-            actor=actor,
-            action="invoice.issue_replacement",
-            obj=replacement,
-            changes={"replaces": [None, original.number], "total": [original.total, replacement.total]},
-            reason=locked.reason,
-        )
         audit_record(
             actor=actor,
             action="invoice_correction.approve",
@@ -534,6 +624,8 @@ class CorrectionPreview:
     draft: ReplacementDraft | None
     problem: str
     paid: int
+    following: Invoice | None = None
+    following_draft: ReplacementDraft | None = None
 
     @property
     def difference(self) -> int | None:
@@ -545,7 +637,13 @@ def correction_preview(*, correction: InvoiceCorrection) -> CorrectionPreview:
     invoice = correction.invoice
     try:
         _check_issued(invoice)
-        draft = _proposed(actor=None, invoice=invoice, correction=correction, dry_run=True)
+        proposal = _proposed(actor=None, invoice=invoice, correction=correction, dry_run=True)
     except ValidationError as error:
         return CorrectionPreview(draft=None, problem=" ".join(error.messages), paid=paid_amount(invoice))
-    return CorrectionPreview(draft=draft, problem="", paid=paid_amount(invoice))
+    return CorrectionPreview(
+        draft=proposal.draft,
+        problem="",
+        paid=paid_amount(invoice),
+        following=proposal.following,
+        following_draft=proposal.following_draft,
+    )

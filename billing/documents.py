@@ -53,7 +53,16 @@ TEMPLATES = ("pdf/invoice.html", "pdf/_invoice_page.html")
 def invoices_for_documents() -> QuerySet[Invoice]:
     """Invoices with everything the invoice templates show (lines in one more query)."""
     return Invoice.objects.select_related(
-        "customer", "period", "route__zone", "tariff_class", "replaced_by", "replaces"
+        "customer",
+        "period",
+        "route__zone",
+        "tariff_class",
+        "replaced_by",
+        "replaces",
+        # The correction chain: "next month recounted" / "recounted from" (no query more).
+        "issued_by_correction__carried_replacement",
+        "carried_by_correction__invoice",
+        "carried_by_correction__replacement",
     ).prefetch_related(Prefetch("lines", queryset=InvoiceLine.objects.order_by("position")))
 
 
@@ -239,6 +248,17 @@ class InvoicePage:
     @property
     def replacement(self) -> Invoice | None:
         return getattr(self.invoice, "replaced_by", None)
+
+    @property
+    def carried_to(self) -> Invoice | None:
+        """The next month's replacement, when this invoice's corrected stand recounted it."""
+        correction = getattr(self.invoice, "issued_by_correction", None)
+        return correction.carried_replacement if correction is not None else None
+
+    @property
+    def carried_from(self):
+        """The correction of the month before that recounted this invoice's usage, if any."""
+        return getattr(self.invoice, "carried_by_correction", None)
 
 
 def _utility() -> dict:

@@ -410,6 +410,16 @@ class InvoiceCorrection(models.Model):
         blank=True,
         related_name="issued_by_correction",
     )
+    # An older month's new stand changes the next month's usage: that month's invoice is
+    # replaced in the same approval, and linked here (the chain shown on both invoices).
+    carried_replacement = models.OneToOneField(
+        Invoice,
+        verbose_name=_("carried to"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="carried_by_correction",
+    )
     # Known once approved: what payments reported paid on the original, and what is left.
     paid_before = models.BigIntegerField(_("paid before"), null=True, blank=True)
     difference = models.BigIntegerField(_("difference"), null=True, blank=True)

@@ -431,9 +431,15 @@ def reading_correct_billed(
 
     The period's lock is bypassed on purpose: a billed reading changes only here, through a
     correction billing has approved, never through entry. Usage is decided again by the same
-    rules and facts as at entry; the approver's correction counts as verified. Refused when a
-    later period already has a reading (its usage starts from this stand) or the meter has been
-    replaced since. ``dry_run`` returns the corrected reading unsaved, for a preview.
+    rules and facts as at entry; the approver's correction counts as verified. Refused when the
+    meter has been replaced since.
+
+    When a later period already has a reading, the next one's usage starts from this stand: it
+    is recomputed from the corrected stand (its own stand stays; the readings after it are
+    unchanged). Refused when that cannot be done exactly: the next reading is on another meter,
+    estimated, covers several months, rolled over, or would fall below the corrected stand.
+    The corrected next reading is set on ``following`` of the returned reading (None when there
+    is no later reading). ``dry_run`` returns the corrected readings unsaved, for a preview.
     """
     from meters.rules import ANOMALY_RULES
 
@@ -446,10 +452,11 @@ def reading_correct_billed(
             readings = readings.select_for_update(of=("self",))
         locked = readings.get(pk=reading.pk)
         period = locked.period
-        if Reading.objects.filter(customer_id=locked.customer_id, period__month__gt=period.month).exists():
-            raise ValidationError(
-                _("A later period already has a reading for this customer; correct the latest bill instead.")
-            )
+        following = (
+            readings.filter(customer_id=locked.customer_id, period__month__gt=period.month)
+            .order_by("period__month")
+            .first()
+        )
         found = reading_facts_for(customer_ids=[locked.customer_id], period=period)[locked.customer_id]
         if found.meter is None or found.meter.pk != locked.meter_id:
             raise ValidationError(
@@ -478,6 +485,9 @@ def reading_correct_billed(
             locked.method = ReadingMethod.OFFICE
         locked.flags = list(evaluation.flags)
         locked.status = ReadingStatus.OK
+        locked.following = None
+        if following is not None:
+            locked.following = _following_restarted(following=following, corrected=locked)
         if dry_run:
             return locked
         locked.verified_by = actor if actor and actor.is_authenticated else None
@@ -488,4 +498,51 @@ def reading_correct_billed(
         audit_record(
             actor=actor, action="reading.correct_billed", obj=locked, changes=changes, reason=reason.strip()
         )
+        if locked.following is not None:
+            after = locked.following
+            after.updated_at = timezone.now()
+            after.save(update_fields=["previous_stand", "usage_m3", "updated_at"])
+            audit_record(
+                actor=actor,
+                action="reading.restart_from_corrected",
+                obj=after,
+                changes={
+                    "previous_stand": [after.restarted_from[0], after.previous_stand],
+                    "usage_m3": [after.restarted_from[1], after.usage_m3],
+                },
+                reason=reason.strip(),
+            )
     return locked
+
+
+def _following_restarted(*, following: Reading, corrected: Reading) -> Reading:
+    """The next reading after `corrected`, its usage counted again from the corrected stand."""
+    refused = ValidationError(
+        {
+            "stand": _(
+                "The next reading (%(month)s) cannot be recounted from this stand (it is estimated, "
+                "covers several months, rolled over or is on another meter)."
+            )
+            % {"month": following.period.month.strftime("%m/%Y")}
+        }
+    )
+    if (
+        following.meter_id != corrected.meter_id
+        or following.estimated
+        or following.stand is None
+        or following.months_covered != 1
+        or following.rollover
+        or following.replaced_meter_usage_m3
+    ):
+        raise refused
+    if corrected.stand is None or corrected.stand > following.stand:
+        raise ValidationError(
+            {
+                "stand": _("The stand cannot be higher than the next reading's stand %(stand)s (%(month)s).")
+                % {"stand": following.stand, "month": following.period.month.strftime("%m/%Y")}
+            }
+        )
+    following.restarted_from = (following.previous_stand, following.usage_m3)
+    following.previous_stand = corrected.stand
+    following.usage_m3 = following.stand - corrected.stand
+    return following

@@ -105,10 +105,24 @@ def correction_detail(request: HttpRequest, pk: int) -> HttpResponse:
     if correction.state == CorrectionState.APPROVED:
         replacement = correction.replacement
         sides.append(Side(_("Replacement"), replacement, list(replacement.lines.all()), True))
+        carried = correction.carried_replacement
+        if carried is not None:  # the next month, recounted from the corrected stand
+            sides.append(
+                Side(_("Next month, original"), carried.replaces, list(carried.replaces.lines.all()), True)
+            )
+            sides.append(Side(_("Next month, recounted"), carried, list(carried.lines.all()), True))
     elif correction.state == CorrectionState.PENDING:
         preview = corrections.correction_preview(correction=correction)
         if preview.draft is not None:
             sides.append(Side(_("Proposed replacement"), preview.draft, preview.draft.lines, False))
+        if preview.following_draft is not None:
+            following = preview.following
+            sides.append(Side(_("Next month, original"), following, list(following.lines.all()), True))
+            sides.append(
+                Side(
+                    _("Next month, recounted"), preview.following_draft, preview.following_draft.lines, False
+                )
+            )
     return render(
         request,
         "billing/correction_detail.html",

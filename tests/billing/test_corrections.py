@@ -370,20 +370,145 @@ def test_bad_requests_are_refused_and_write_nothing(cs_user, invoice_35, kind, s
     assert Reading.objects.get(pk=invoice_35.reading_id).stand == 135
 
 
-def test_a_stand_cannot_change_once_a_later_period_has_a_reading(cs_user, supervisor_user, invoice_35):
-    correction = request_stand(cs_user, invoice_35, 125)
-    meters.reading_record(  # December's reading starts from November's stand
-        actor=cs_user, customer=invoice_35.customer, period=period(12), stand=150,
+def read_december(cs_user, customer, stand=165, anomaly=""):
+    return meters.reading_record(  # December's reading starts from November's stand
+        actor=cs_user, customer=customer, period=period(12), stand=stand, anomaly=anomaly,
         read_on=datetime.date(2026, 11, 25), method=ReadingMethod.FIELD,
     )  # fmt: skip
-    with pytest.raises(ValidationError, match="later period already has a reading"):
+
+
+def bill_december(supervisor_user):
+    with time_machine.travel(datetime.datetime(2026, 12, 20, 2, 0, tzinfo=datetime.UTC), tick=False):
+        run(supervisor_user, 12)
+
+
+# 30 m³: 11.000 + 14.800 + 10 × 2.000 = 45.800 water, + 11.500 = 57.300
+LINES_30 = [*LINES_25[:2], ("water_block", 10, 2_000, 20_000), ("fixed", None, 11_500, 11_500)]
+# 40 m³: 11.000 + 14.800 + 20.000 + 10 × 2.700 = 72.800 water, + 11.500 = 84.300
+LINES_40 = [*LINES_30[:3], ("water_block", 10, 2_700, 27_000), ("fixed", None, 11_500, 11_500)]
+
+
+def test_an_older_month_is_re_rated_and_the_next_month_replaced_in_the_chain(
+    cs_user, supervisor_user, invoice_35, paid
+):
+    """November read 135 (35 m³, 70.800), December 165 (30 m³, 57.300): 128.100 billed. The
+    November stand was really 125: November 25 m³ (47.300), December 40 m³ (84.300), 131.600 —
+    3.500 more, as the 10 m³ moved into December fall in its dearest block (2.700 against the
+    2.000 and 2.700 they cost in November)."""
+    read_december(cs_user, invoice_35.customer)
+    bill_december(supervisor_user)
+    december = Invoice.objects.get(customer=invoice_35.customer, period=period(12))
+    assert (december.usage_m3, lines_of(december), december.total) == (30, LINES_30, 57_300)
+    paid[december.number] = 57_300  # December was paid in full
+
+    correction = request_stand(cs_user, invoice_35, 125)
+    preview = correction_preview(correction=correction)
+    assert preview.problem == ""
+    page = _client(supervisor_user).get(reverse("billing:correction_detail", args=[correction.pk]))
+    assert "Next month, recounted" in page.content.decode() and "84.300" in page.content.decode()
+    assert (preview.draft.total, preview.following, preview.following_draft.total) == (
+        47_300,
+        december,
+        84_300,
+    )
+    assert Reading.objects.get(pk=december.reading_id).usage_m3 == 30  # a preview writes nothing
+
+    approved = invoice_correction_approve(actor=supervisor_user, correction=correction)
+
+    november_k1, december_k1 = approved.replacement, approved.carried_replacement
+    assert (november_k1.number, november_k1.usage_m3, lines_of(november_k1), november_k1.total) == (
+        f"{invoice_35.number}-K1",
+        25,
+        LINES_25,
+        47_300,
+    )
+    assert (december_k1.number, december_k1.replaces, december_k1.previous_stand) == (
+        f"{december.number}-K1",
+        december,
+        125,
+    )
+    assert (december_k1.current_stand, december_k1.usage_m3, december_k1.total) == (165, 40, 84_300)
+    assert lines_of(december_k1) == LINES_40
+    assert november_k1.total + december_k1.total == 131_600 == 70_800 + 57_300 + 3_500
+    assert set(Invoice.objects.filter(status=InvoiceStatus.ISSUED).values_list("number", flat=True)) == {
+        november_k1.number,
+        december_k1.number,
+    }
+    december.refresh_from_db()
+    assert december.status == InvoiceStatus.CANCELLED
+    assert invoice_35.number in december.cancel_reason
+    after = Reading.objects.get(pk=december.reading_id)
+    assert (after.previous_stand, after.stand, after.usage_m3) == (125, 165, 40)
+    assert "reading.restart_from_corrected" in actions(after)
+    assert actions(december) == ["invoice.cancel"]
+    assert actions(december_k1) == ["invoice.issue_replacement"]
+    assert "invoice_correction.carry" in actions(approved)
+    carry = audit_entries_for(approved).get(action="invoice_correction.carry")
+    assert carry.changes["difference"] == [None, 84_300 - 57_300]
+    page = (
+        _client(supervisor_user)
+        .get(reverse("billing:correction_detail", args=[correction.pk]))
+        .content.decode()
+    )
+    assert december.number in page and december_k1.number in page and "Next month, original" in page
+
+
+def test_a_later_reading_not_billed_yet_is_only_recounted(cs_user, supervisor_user, invoice_35):
+    december_reading = read_december(cs_user, invoice_35.customer)
+    approved = invoice_correction_approve(
+        actor=supervisor_user, correction=request_stand(cs_user, invoice_35, 125)
+    )
+    assert approved.carried_replacement is None
+    assert approved.replacement.total == 47_300
+    december_reading.refresh_from_db()
+    assert (december_reading.previous_stand, december_reading.usage_m3) == (125, 40)
+    bill_december(supervisor_user)
+    december = Invoice.objects.get(customer=invoice_35.customer, period=period(12))
+    assert (december.usage_m3, lines_of(december), december.total) == (40, LINES_40, 84_300)
+
+
+def test_a_stand_above_the_next_reading_is_refused_and_writes_nothing(cs_user, supervisor_user, invoice_35):
+    read_december(cs_user, invoice_35.customer)
+    bill_december(supervisor_user)
+    with pytest.raises(ValidationError, match="higher than the next reading's stand 165"):
+        request_stand(cs_user, invoice_35, 166)
+    correction = request_stand(cs_user, invoice_35, 165)  # 65 m³ in November, none in December
+    december = Invoice.objects.get(customer=invoice_35.customer, period=period(12))
+    invoice_correction_request(
+        actor=cs_user, invoice=december, kind=OTHER, reason="Wrong tariff class, checking"
+    )
+    with pytest.raises(ValidationError, match="waits for a correction of its own"):
         invoice_correction_approve(actor=supervisor_user, correction=correction)
-    assert Invoice.objects.get(pk=invoice_35.pk).status == InvoiceStatus.ISSUED
+    assert "waits for a correction of its own" in correction_preview(correction=correction).problem
+    assert Invoice.objects.filter(status=InvoiceStatus.CANCELLED).count() == 0
     assert Reading.objects.get(pk=invoice_35.reading_id).stand == 135
-    assert "later period already has a reading" in correction_preview(correction=correction).problem
-    invoice_correction_reject(actor=supervisor_user, correction=correction, note="Too late for a new stand")
-    with pytest.raises(ValidationError, match="later period already has a reading"):
-        request_stand(cs_user, invoice_35, 126)
+    assert Reading.objects.get(pk=december.reading_id).usage_m3 == 30
+
+
+def test_an_estimated_next_month_cannot_be_recounted(cs_user, supervisor_user, invoice_35):
+    read_december(cs_user, invoice_35.customer, stand=None, anomaly=Anomaly.LOCKED)
+    with pytest.raises(ValidationError, match="cannot be recounted from this stand"):
+        request_stand(cs_user, invoice_35, 125)
+    assert Reading.objects.get(pk=invoice_35.reading_id).stand == 135
+
+
+def test_the_invoice_pages_show_the_chain(cs_user, supervisor_user, invoice_35):
+    read_december(cs_user, invoice_35.customer)
+    bill_december(supervisor_user)
+    december = Invoice.objects.get(customer=invoice_35.customer, period=period(12))
+    approved = invoice_correction_approve(
+        actor=supervisor_user, correction=request_stand(cs_user, invoice_35, 125)
+    )
+    client = _client(supervisor_user)
+    detail = lambda number: client.get(reverse("billing:invoice_detail", args=[number])).content.decode()  # noqa: E731
+    november_page = detail(approved.replacement.number)
+    assert (
+        "Its next month was recounted" in november_page
+        and approved.carried_replacement.number in november_page
+    )
+    december_page = detail(approved.carried_replacement.number)
+    assert "Recounted from the corrected stand of" in december_page
+    assert approved.replacement.number in december_page and december.number in december_page
 
 
 def test_one_paid_amount_provider_at_a_time(paid):

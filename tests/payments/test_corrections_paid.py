@@ -106,3 +106,33 @@ def test_void_of_a_cash_payment_moved_by_a_correction_is_refused_and_reviewed(
     ]
     item = ReviewItem.objects.get(kind=ReviewKind.VOID_REFUSED)
     assert (item.payment_id, item.customer_id, item.amount) == (paid.pk, invoice_35.customer_id, 70_800)
+
+
+def test_an_older_month_corrected_when_both_months_were_paid(cs_user, supervisor_user, invoice_35):  # noqa: F811
+    """November 135 (35 m³, 70.800) and December 165 (30 m³, 57.300), both paid: 128.100.
+    November's stand was really 125: 47.300 + 84.300 = 131.600, so 3.500 is left to pay."""
+    from tests.billing.test_corrections import bill_december, period, read_december
+
+    read_december(cs_user, invoice_35.customer)
+    bill_december(supervisor_user)
+    december = Invoice.objects.get(customer=invoice_35.customer, period=period(12))
+    pay_online(invoice_35)
+    pay_online(december)
+    assert december.total == 57_300
+
+    approved = invoice_correction_approve(
+        actor=supervisor_user, correction=request_stand(cs_user, invoice_35, 125)
+    )
+
+    november_k1, december_k1 = approved.replacement, approved.carried_replacement
+    assert (november_k1.total, december_k1.total) == (47_300, 84_300)
+    assert (approved.paid_before, approved.difference) == (70_800, -23_500)
+    assert selectors.invoice_is_settled(november_k1)
+    assert not selectors.invoice_is_settled(december_k1)
+    assert list(selectors.invoices_outstanding(customer=invoice_35.customer)) == [december_k1]
+    # The credit settles whole invoices only: 80.800 waits to be used at the counter, 3.500 short.
+    credit = selectors.credit_balance(customer=invoice_35.customer)
+    assert credit == 70_800 - 47_300 + 57_300 == 80_800 == december_k1.total - 3_500
+    live = PaymentAllocation.objects.filter(released_at=None)
+    assert [(a.invoice_id, a.amount) for a in live] == [(november_k1.pk, 47_300)]
+    assert 47_300 + credit == 70_800 + 57_300 == 131_600 - 3_500  # nothing paid is lost

@@ -77,7 +77,8 @@ INSERT INTO payments_payment (receipt_number, channel, customer_id, amount, cred
 SELECT 'BENCH-' || b.customer_id, 'cash', b.customer_id, sum(b.total), 0, 0, now(), current_date, %s, %s,
        NULL, sum(b.total), 0, now(), 0
 FROM bench_paid b GROUP BY b.customer_id;
-INSERT INTO payments_paymentallocation (payment_id, invoice_id, amount, surcharge, released_at, released_reason)
+INSERT INTO payments_paymentallocation
+    (payment_id, invoice_id, amount, surcharge, released_at, released_reason)
 SELECT pay.id, b.invoice_id, b.total, 0, NULL, ''
 FROM bench_paid b JOIN payments_payment pay ON pay.receipt_number = 'BENCH-' || b.customer_id;
 DROP TABLE bench_paid;

@@ -68,7 +68,7 @@ CREATE TEMP TABLE bench_paid AS
 SELECT i.id AS invoice_id, i.customer_id, i.total
 FROM billing_invoice i
 JOIN meters_period p ON p.id = i.period_id
-WHERE i.status = 'issued' AND i.customer_id %% 10 <> 0
+WHERE i.status = 'issued' AND i.total > 0 AND i.customer_id %% 10 <> 0
   AND p.month < (%s::date - make_interval(months => (i.customer_id %% 3)::int))
   AND NOT EXISTS (SELECT 1 FROM payments_paymentallocation a
                   WHERE a.invoice_id = i.id AND a.released_at IS NULL);

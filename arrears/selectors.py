@@ -13,7 +13,7 @@ from payments.models import PaymentAllocation
 def invoices_outstanding(invoices: QuerySet[Invoice]) -> QuerySet[Invoice]:
     """Those of `invoices` that are issued and settled by no live payment."""
     live = PaymentAllocation.objects.filter(invoice=OuterRef("pk"), released_at__isnull=True)
-    return invoices.filter(status=InvoiceStatus.ISSUED).filter(~Exists(live))
+    return invoices.filter(status=InvoiceStatus.ISSUED, total__gt=0).filter(~Exists(live))
 
 
 def waiver_fees(waiver: LateFeeWaiver) -> QuerySet[LateFee]:

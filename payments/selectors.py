@@ -32,7 +32,8 @@ def invoices_outstanding(*, customer: Customer | int) -> QuerySet[Invoice]:
 def invoices_outstanding_of(*, customer_ids: list[int]) -> QuerySet[Invoice]:
     """`invoices_outstanding` for several customers in one query (a landlord's connections)."""
     return (
-        Invoice.objects.filter(customer_id__in=customer_ids, status=InvoiceStatus.ISSUED)
+        # A Rp 0 invoice (a true-up carried to credit) owes nothing: it is never outstanding.
+        Invoice.objects.filter(customer_id__in=customer_ids, status=InvoiceStatus.ISSUED, total__gt=0)
         .filter(~_live_allocation())
         .select_related("period")
         .order_by("period__month", "number")

@@ -61,6 +61,8 @@ def test_true_up_larger_than_the_month_goes_to_credit_and_pays_the_next_month(
     ]
     assert december.total == 0
     assert sum(line.total for line in december.lines.all()) == 0
+    # A Rp 0 invoice owes nothing: never outstanding, so no payment path must allocate Rp 0 to it.
+    assert december not in selectors.invoices_outstanding(customer=customer)
     assert selectors.credit_balance(customer=customer) == 47_100
     entry = CreditEntry.objects.get(customer=customer, kind=CreditKind.TRUE_UP)
     assert entry.amount == 47_100

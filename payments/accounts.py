@@ -447,11 +447,6 @@ def connection_add(*, user, number: str, code: str, ip: str) -> Customer:
     return customer
 
 
-def connection_of(*, user, number: str) -> Customer | None:
-    """The connection `number` when it is in `user`'s account, else None."""
-    return Customer.objects.filter(number=number, user=user).first()
-
-
 def connection_remove(*, user, customer: Customer, reason: str) -> Customer:
     """The account holder takes connection `customer` out of their own account (a house sold or
     let), with a reason; audited and e-mailed like an unlink by customer service."""

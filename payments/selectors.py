@@ -148,3 +148,8 @@ def connection_lost_by(*, customer: Customer, user) -> bool:
         .filter(action="customer.portal_unlink", changes__user__0=user.get_username())
         .exists()
     )
+
+
+def connection_of(*, user, number: str) -> Customer | None:
+    """The connection `number` when it is in `user`'s account, else None."""
+    return Customer.objects.filter(number=number, user=user).first()

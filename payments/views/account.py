@@ -12,7 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 
-from payments import accounts
+from payments import accounts, selectors
 from payments.forms_public import (
     ConnectionProofForm,
     ConnectionRemoveForm,
@@ -125,7 +125,7 @@ def my_bills(request: HttpRequest) -> HttpResponse:
 @never_cache
 def connection_remove(request: HttpRequest, number: str) -> HttpResponse:
     """Take one of your own connections out of your account, with a reason."""
-    customer = accounts.connection_of(user=request.user, number=number)
+    customer = selectors.connection_of(user=request.user, number=number)
     if customer is None:
         raise Http404
     form = ConnectionRemoveForm(request.POST or None)
